@@ -1,0 +1,1 @@
+"""Checks, one module per fault-line; each exposes CHECK and registers through the csdiag.checks entry point."""

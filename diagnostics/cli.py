@@ -1,0 +1,337 @@
+"""The ``csdiag`` command line (typer). Thin: parse, call the engine, print, exit.
+
+Exit codes of ``triage``: 0 worst OK/INFO, 1 WARN, 2 CRIT, 3 UNKNOWN only (Nagios order);
+64 (EX_USAGE) for usage and configuration errors, with one line naming the file, key and problem.
+Heavy libraries (pydantic, pymysql, pandas, jinja2, rich) are imported inside the commands so that
+``csdiag --help`` answers fast.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+
+if TYPE_CHECKING:
+    from diagnostics.config import Settings
+    from diagnostics.model import Run
+    from diagnostics.registry import Registry
+
+EX_USAGE = 64
+
+app = typer.Typer(
+    name="csdiag",
+    help="Diagnostics and health checks for Apache CloudStack template management.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+config_app = typer.Typer(help="Check or print the configuration.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    html = "html"
+
+
+class _Opts:
+    verbose = False
+    quiet = False
+    color = True
+
+
+OPTS = _Opts()
+
+ConfigOpt = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config file (default ./csdiag.toml, then ~/.config/csdiag/config.toml).",
+                 dir_okay=False),
+]
+OnlyOpt = Annotated[str | None, typer.Option("--only", help="Run only these checks (comma-separated names).")]
+SkipOpt = Annotated[str | None, typer.Option("--skip", help="Skip these checks (comma-separated names).")]
+
+
+def fail(message: str, code: int = EX_USAGE) -> NoReturn:
+    typer.echo(f"csdiag: error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@app.callback()
+def _global(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log details (and tracebacks) to stderr.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the verdict line.")] = False,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colours in terminal output.")] = False,
+) -> None:
+    OPTS.verbose, OPTS.quiet, OPTS.color = verbose, quiet, not no_color and sys.stdout.isatty()
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="csdiag: %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    if not verbose:
+        # paramiko and pysnmp log connection noise at INFO/ERROR that our findings already carry
+        for noisy in ("paramiko", "pysnmp", "asyncio"):
+            logging.getLogger(noisy).setLevel(logging.CRITICAL)
+
+
+def _settings(path: Path | None) -> Settings:
+    from diagnostics.config import ConfigError, load_settings
+
+    try:
+        return load_settings(path)
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def _registry() -> Registry:
+    from diagnostics.registry import Registry
+
+    return Registry.from_entry_points()
+
+
+class _RichProgress:
+    """A progress bar on stderr, only when stderr is a terminal."""
+
+    def __init__(self, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                                  TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self._task = self._progress.add_task("checks", total=total)
+        self._running: set[str] = set()
+
+    def __enter__(self) -> _RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def started(self, name: str) -> None:
+        self._running.add(name)
+        self._progress.update(self._task, description="running " + ", ".join(sorted(self._running)))
+
+    def finished(self, name: str, status: Any) -> None:
+        self._running.discard(name)
+        self._progress.update(self._task, advance=1, description="running " + ", ".join(sorted(self._running)))
+
+
+def _progress(total: int) -> _RichProgress | None:
+    return _RichProgress(total) if sys.stderr.isatty() and not OPTS.quiet else None
+
+
+def _render(run: Run, fmt: Format) -> str:
+    if fmt is Format.json:
+        from reports import jsondoc
+
+        return jsondoc.render(run)
+    if fmt is Format.csv:
+        from reports import csvfile
+
+        return csvfile.render(run)
+    if fmt is Format.html:
+        from reports import html
+
+        return html.render(run)
+    import io
+
+    from reports import table
+
+    buf = io.StringIO()
+    table.render(run, buf, color=False, quiet=OPTS.quiet, width=160)
+    return buf.getvalue()
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        fail(f"{path}: cannot write: {exc.strerror or exc}")
+
+
+def _emit(run: Run, fmt: Format | None, output: Path | None) -> None:
+    """Without --format, --output is a folder that gets findings.json, findings.csv and report.html,
+    and the table goes to stdout; with --format, that one format goes to --output or stdout."""
+    if fmt is None or (fmt is Format.table and output is None):
+        if output is not None:
+            for name, f in (("findings.json", Format.json), ("findings.csv", Format.csv), ("report.html", Format.html)):
+                _write(output / name, _render(run, f))
+            typer.echo(f"reports written to {output}/ (findings.json, findings.csv, report.html)", err=True)
+        from reports import table
+
+        table.render(run, sys.stdout, color=OPTS.color, quiet=OPTS.quiet)
+        return
+    text = _render(run, fmt)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write(output, text)
+
+
+@app.command()
+def triage(
+    config: ConfigOpt = None,
+    only: OnlyOpt = None,
+    skip: SkipOpt = None,
+    bundle: Annotated[Path | None, typer.Option("--bundle", help="Evaluate a bundle (.tar.gz or folder) instead of "
+                                                "collecting live.")] = None,
+    fmt: Annotated[Format | None, typer.Option("--format", "-f", help="Output format (default: table).")] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="File for --format; without --format a "
+                                                "folder for findings.json, findings.csv and report.html.")] = None,
+) -> None:
+    """Run the checks (live, or on a bundle), print a ranked summary, exit by the worst severity."""
+    from diagnostics import engine
+    from diagnostics.bundle import BundleError
+    from diagnostics.config import ConfigError
+    from diagnostics.registry import parse_names
+
+    settings = _settings(config)
+    registry = _registry()
+    only_l, skip_l = parse_names(only), parse_names(skip)
+    try:
+        if bundle is not None:
+            progress = _progress(1)
+            with progress or _Null():
+                run = engine.replay(bundle, settings, registry, only_l, skip_l, progress=progress)
+        else:
+            checks = registry.select(only_l, skip_l)
+            engine.resolve_params(settings, checks)
+            settings.verify_secrets()
+            progress = _progress(len(checks))
+            with progress or _Null():
+                run, _ = engine.collect_and_evaluate(settings, registry, only_l, skip_l, progress=progress)
+    except (ConfigError, BundleError) as exc:
+        fail(str(exc))
+    _emit(run, fmt, output)
+    raise typer.Exit(run.worst.nagios_code)
+
+
+class _Null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@app.command()
+def collect(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Bundle to write: B.tar.gz, or a folder.")],
+    config: ConfigOpt = None,
+    only: OnlyOpt = None,
+    skip: SkipOpt = None,
+) -> None:
+    """Gather the raw evidence of the checks into a bundle (no secrets) for `triage --bundle`."""
+    from diagnostics import bundle as bundle_mod
+    from diagnostics import engine
+    from diagnostics.config import ConfigError
+    from diagnostics.registry import parse_names
+
+    settings = _settings(config)
+    registry = _registry()
+    try:
+        checks = registry.select(parse_names(only), parse_names(skip))
+        engine.resolve_params(settings, checks)
+        settings.verify_secrets()
+        progress = _progress(len(checks))
+        with progress or _Null():
+            _, outcomes = engine.collect_and_evaluate(settings, registry, parse_names(only), parse_names(skip),
+                                                      evaluate=False, progress=progress)
+        bundle_mod.write(output, outcomes, config_summary=settings.summary(),
+                         secrets=[s.reveal() for s in settings.secrets()])
+    except (ConfigError, bundle_mod.BundleError) as exc:
+        fail(str(exc))
+    for o in outcomes:
+        typer.echo(f"{o.check.name:<12} {o.status.value:<10} {o.duration_s:6.2f} s  {o.error or ''}".rstrip(), err=True)
+    typer.echo(f"bundle written to {output}", err=True)
+
+
+@app.command("checks")
+def list_checks(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+) -> None:
+    """List the checks, what each looks at, and the codes it can raise."""
+    import json
+
+    from diagnostics.check import ENGINE_CODES
+
+    registry = _registry()
+    if fmt == "json":
+        doc = {
+            "checks": [
+                {"name": c.name, "title": c.title, "description": c.description, "origin": registry.origin(c.name),
+                 "codes": [{"code": k.code, "severity": k.severity.value, "meaning": k.meaning} for k in c.codes]}
+                for c in registry
+            ],
+            "engine_codes": [{"code": k.code, "severity": k.severity.value, "meaning": k.meaning} for k in ENGINE_CODES],
+            "problems": [{"name": p.name, "distribution": p.distribution, "reason": p.reason} for p in registry.problems],
+        }
+        typer.echo(json.dumps(doc, indent=2))
+    elif fmt == "table":
+        for c in registry:
+            typer.echo(f"{c.name} — {c.title}  [{registry.origin(c.name)}]")
+            typer.echo(f"    {c.description}")
+            for k in c.codes:
+                typer.echo(f"    {k.code:<28} {k.severity.value:<8} {k.meaning}")
+            typer.echo("")
+        typer.echo("engine codes (any check):")
+        for k in ENGINE_CODES:
+            typer.echo(f"    {k.code:<28} {k.severity.value:<8} {k.meaning}")
+        for p in registry.problems:
+            typer.echo(f"BROKEN plugin {p.name} ({p.distribution}): {p.reason}", err=True)
+    else:
+        fail(f"--format: expected table or json, got {fmt!r}")
+
+
+@config_app.command("validate")
+def config_validate(path: Annotated[Path, typer.Argument(help="Config file to check.", dir_okay=False)]) -> None:
+    """Check a config file: syntax, keys, types, check parameters and that its secrets can be read."""
+    from diagnostics import engine
+    from diagnostics.config import ConfigError, load_settings
+
+    try:
+        settings = load_settings(path)
+        engine.validate_settings(settings, _registry())
+        settings.verify_secrets()
+    except ConfigError as exc:
+        fail(str(exc))
+    typer.echo(f"{path}: OK")
+
+
+@config_app.command("example")
+def config_example() -> None:
+    """Print the documented example configuration."""
+    from diagnostics.config import example_text
+
+    sys.stdout.write(example_text())
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    # typer ≥ 0.29 vendors click privately; its usage errors are ClickExceptions with show().
+    return any(cls.__name__ == "ClickException" for cls in type(exc).__mro__) and hasattr(exc, "show")
+
+
+def main() -> None:
+    try:
+        rv = app(standalone_mode=False)
+    except Exception as exc:
+        if _is_usage_error(exc):
+            exc.show()  # type: ignore[attr-defined]  # click's ClickException API, see above
+            sys.exit(EX_USAGE)
+        raise
+    except KeyboardInterrupt:
+        sys.exit(130)
+    sys.exit(rv if isinstance(rv, int) else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,260 @@
+"""Configuration: TOML → typed, validated settings.
+
+Contract:
+- unknown keys are rejected, naming them; every error names the file, the key path
+  (``switches[2].snmp.version``) and what is wrong, as a :class:`ConfigError`;
+- secrets are given as ``<name>_env`` (an environment variable's name) or ``<name>_file`` (a path);
+  a literal ``<name>`` is accepted only from a file nobody but its owner can read;
+- secrets are read lazily through :class:`Secret`, whose ``repr``/``str`` never show the value.
+
+Per-check parameters live under ``[checks.<name>]`` and are validated against each check's own
+parameters class by :func:`check_params` once the registry is known.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, ValidationInfo, field_validator, model_validator
+
+DEFAULT_PATHS = (Path("csdiag.toml"), Path("~/.config/csdiag/config.toml"))
+
+
+class ConfigError(Exception):
+    """A configuration problem; ``str()`` is one line: ``FILE: KEY: problem``."""
+
+    def __init__(self, message: str, *, file: Path | str | None = None, key: str | None = None) -> None:
+        self.file = str(file) if file is not None else None
+        self.key = key
+        self.message = message
+        super().__init__(": ".join(p for p in (self.file, key, message) if p))
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A reference to a credential. ``reveal()`` reads it; nothing else ever shows it."""
+
+    key: str  # config key path, for error messages
+    env: str | None = None
+    file: Path | None = None
+    _literal: str | None = field(default=None, repr=False)
+
+    @property
+    def origin(self) -> str:
+        """Where the secret comes from, safe to print (``env:NAME``, ``file:PATH`` or ``literal``)."""
+        if self.env:
+            return f"env:{self.env}"
+        if self.file:
+            return f"file:{self.file}"
+        return "literal"
+
+    def reveal(self) -> str:
+        if self.env:
+            value = os.environ.get(self.env)
+            if value is None:
+                raise ConfigError(f"environment variable {self.env} is not set", key=f"{self.key}_env")
+            return value
+        if self.file:
+            try:
+                return self.file.expanduser().read_text(encoding="utf-8").rstrip("\r\n")
+            except OSError as exc:
+                raise ConfigError(
+                    f"cannot read secret file {self.file}: {exc.strerror or exc}", key=f"{self.key}_file"
+                ) from None
+        assert self._literal is not None
+        return self._literal
+
+    def __str__(self) -> str:
+        return f"<secret {self.origin}>"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _one_source(model: BaseModel, name: str) -> None:
+    """At most one of ``name`` / ``name_env`` / ``name_file``."""
+    given = [k for k in (name, f"{name}_env", f"{name}_file") if getattr(model, k) is not None]
+    if len(given) > 1:
+        raise ValueError(f"give only one of {', '.join(given)}")
+
+
+def _private_literal(value: str | None, info: ValidationInfo) -> str | None:
+    """A literal secret only from a file nobody else can read (the loader tells, via the context)."""
+    if value is not None and not (info.context or {}).get("file_private", False):
+        raise ValueError(
+            f"a literal {info.field_name} is refused because the config file can be read by others; "
+            f"use {info.field_name}_env or {info.field_name}_file, or make the file private (chmod 600)"
+        )
+    return value
+
+
+def _secret_of(model: BaseModel, name: str, key: str) -> Secret | None:
+    literal, env, file = (getattr(model, k) for k in (name, f"{name}_env", f"{name}_file"))
+    if literal is None and env is None and file is None:
+        return None
+    return Secret(key=key, env=env, file=Path(file) if file else None, _literal=literal)
+
+
+class RunSettings(_Strict):
+    check_timeout_s: float = Field(60.0, gt=0, le=3600, description="deadline of each check, seconds")
+    concurrency: int = Field(8, ge=1, le=64, description="checks run at once")
+
+
+class DatabaseSettings(_Strict):
+    host: str = "127.0.0.1"
+    port: int = Field(3306, ge=1, le=65535)
+    user: str = "csdiag"
+    password: str | None = Field(None, repr=False)
+    password_env: str | None = None
+    password_file: str | None = None
+    database: str = "cloud"
+    connect_timeout_s: float = Field(5.0, gt=0, le=300)
+    query_timeout_s: float = Field(30.0, gt=0, le=3600)
+
+    _literal_password = field_validator("password")(_private_literal)
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> DatabaseSettings:
+        _one_source(self, "password")
+        return self
+
+    def password_secret(self) -> Secret | None:
+        return _secret_of(self, "password", "cloudstack.database.password")
+
+
+class CloudStackSettings(_Strict):
+    database: DatabaseSettings | None = None
+
+
+class Settings(_Strict):
+    """The whole configuration. Sections are optional; checks say what they need."""
+
+    run: RunSettings = RunSettings()
+    cloudstack: CloudStackSettings = CloudStackSettings()
+    checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    _path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def path(self) -> Path | None:
+        """The file these settings were read from (None for built-in defaults)."""
+        return self._path
+
+    def secrets(self) -> list[Secret]:
+        found: list[Secret] = []
+        if self.cloudstack.database and (s := self.cloudstack.database.password_secret()):
+            found.append(s)
+        return found
+
+    def verify_secrets(self) -> None:
+        """Read every configured secret once, so a missing one fails before any check runs."""
+        for secret in self.secrets():
+            try:
+                secret.reveal()
+            except ConfigError as exc:
+                raise ConfigError(exc.message, file=self._path, key=exc.key) from None
+
+    def summary(self) -> dict[str, Any]:
+        """A redacted description for run documents and bundles: where things are, never secrets."""
+        db = self.cloudstack.database
+        return {
+            "file": str(self._path) if self._path else None,
+            "run": self.run.model_dump(),
+            "database": None
+            if db is None
+            else {
+                "host": db.host,
+                "port": db.port,
+                "user": db.user,
+                "database": db.database,
+                "password": (s.origin if (s := db.password_secret()) else None),
+            },
+            "checks": sorted(self.checks),
+        }
+
+
+def key_path(loc: Sequence[int | str]) -> str:
+    """``('switches', 2, 'snmp', 'version')`` → ``switches[2].snmp.version``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _first_error(exc: ValidationError, file: Path | None, prefix: Sequence[str | int] = ()) -> ConfigError:
+    err = exc.errors()[0]
+    loc = [p for p in (*prefix, *err["loc"]) if not (isinstance(p, str) and p.startswith("function-"))]
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown key"
+    elif msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    more = len(exc.errors()) - 1
+    if more:
+        msg += f" (and {more} more problem{'s' if more > 1 else ''})"
+    return ConfigError(msg, file=file, key=key_path(loc) or None)
+
+
+def _is_private(path: Path) -> bool:
+    mode = path.stat().st_mode
+    return not mode & (stat.S_IRGRP | stat.S_IROTH)
+
+
+def parse_settings(data: Mapping[str, Any], *, file: Path | None = None, file_private: bool = False) -> Settings:
+    try:
+        settings = Settings.model_validate(data, context={"file_private": file_private})
+    except ValidationError as exc:
+        raise _first_error(exc, file) from None
+    settings._path = file
+    return settings
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read ``path``, or the first default location that exists, or return defaults.
+
+    An explicitly named file that does not exist is an error; missing default files are not.
+    """
+    if path is None:
+        for candidate in DEFAULT_PATHS:
+            candidate = candidate.expanduser()
+            if candidate.is_file():
+                path = candidate
+                break
+        else:
+            return Settings()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError("no such file", file=path) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror or exc}", file=path) from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError("not UTF-8 text", file=path) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"invalid TOML: {exc}", file=path) from None
+    return parse_settings(data, file=path, file_private=_is_private(path))
+
+
+def check_params(settings: Settings, name: str, params_cls: type[BaseModel]) -> BaseModel:
+    """Validate ``[checks.<name>]`` against the check's parameters class (defaults when absent)."""
+    try:
+        return params_cls.model_validate(settings.checks.get(name, {}))
+    except ValidationError as exc:
+        raise _first_error(exc, settings.path, ("checks", name)) from None
+
+
+def example_text() -> str:
+    """The documented example configuration shipped with the package."""
+    return (Path(__file__).parent / "config.example.toml").read_text(encoding="utf-8")

@@ -1,0 +1,152 @@
+"""Read-only access to the CloudStack database (MySQL/MariaDB) over pymysql.
+
+Three locks keep it read only, whatever the account may do:
+1. only ``SELECT``/``SHOW``/``WITH`` statements are sent (:class:`NotPermitted` otherwise);
+2. the session is ``READ ONLY`` and everything runs inside ``START TRANSACTION READ ONLY``, so the
+   server itself refuses a write (error 1792) even for an account that has write grants;
+3. the transaction is rolled back, never committed.
+The documentation still recommends a SELECT-only account.
+
+Rows come back as JSON-friendly dicts (datetimes as ISO strings, decimals as numbers, bytes decoded),
+ready to be stored as evidence.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import re
+import socket
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from diagnostics.config import DatabaseSettings
+from diagnostics.sources.errors import AuthFailed, NotFound, NotPermitted, ProtocolError, SourceError, Timeout, Unreachable
+
+_READ_RE = re.compile(r"^\s*(SELECT|SHOW|WITH)\b", re.IGNORECASE)
+
+# MySQL/MariaDB error numbers (mysqld_error.h, errmsg.h) we translate.
+_AUTH = {1044, 1045, 1698}
+_NOT_FOUND = {1049, 1146, 1054}
+_UNREACHABLE = {2002, 2003, 2005, 2006}
+_LOST = {2013}
+_READ_ONLY = {1792}
+
+
+def target_of(settings: DatabaseSettings) -> str:
+    """How a database is named in findings (no user, no password)."""
+    return f"mysql://{settings.host}:{settings.port}/{settings.database}"
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value.total_seconds()
+    if isinstance(value, decimal.Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, bytes | bytearray):
+        return bytes(value).decode("utf-8", errors="replace")
+    return value
+
+
+def translate(exc: BaseException, where: str) -> SourceError:
+    """Map a pymysql/socket exception to the source error tree (message free of secrets)."""
+    import pymysql
+
+    if isinstance(exc, socket.timeout | TimeoutError):
+        return Timeout(f"{where}: no answer in time")
+    if isinstance(exc, pymysql.err.MySQLError) and exc.args and isinstance(exc.args[0], int):
+        code, msg = exc.args[0], str(exc.args[1]) if len(exc.args) > 1 else ""
+        if code in _AUTH:
+            return AuthFailed(f"{where}: access denied ({code}: {msg})")
+        if code in _NOT_FOUND:
+            return NotFound(f"{where}: {msg} ({code})")
+        if code in _READ_ONLY:
+            return NotPermitted(f"{where}: the session is read only ({code}: {msg})")
+        if code in _UNREACHABLE | _LOST:
+            if "timed out" in msg.lower():
+                return Timeout(f"{where}: {msg} ({code})")
+            return Unreachable(f"{where}: {msg} ({code})")
+        return ProtocolError(f"{where}: {msg} ({code})")
+    if isinstance(exc, OSError):
+        return Unreachable(f"{where}: {exc.strerror or exc}")
+    return ProtocolError(f"{where}: {type(exc).__name__}: {exc}")
+
+
+class ReadOnlyDatabase:
+    """One read-only session. Use :func:`connect`."""
+
+    def __init__(self, conn: Any, where: str) -> None:
+        self._conn = conn
+        self.where = where
+
+    def rows(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
+        if not _READ_RE.match(sql):
+            raise NotPermitted(f"{self.where}: csdiag only reads; refused to send: {sql.split()[0] if sql.split() else sql!r}")
+        return self._execute(sql, args)
+
+    def _execute(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
+        import pymysql
+
+        try:
+            with self._conn.cursor() as cur:
+                cur.execute(sql, args or None)
+                return [{k: jsonable(v) for k, v in row.items()} for row in cur.fetchall()]
+        except (pymysql.err.MySQLError, OSError) as exc:
+            raise translate(exc, self.where) from exc
+
+    def server_version(self) -> str:
+        row = self.rows("SELECT VERSION() AS v")
+        return str(row[0]["v"]) if row else "unknown"
+
+
+@contextmanager
+def connect(settings: DatabaseSettings, *, timeout_s: float) -> Iterator[ReadOnlyDatabase]:
+    """Open a read-only session; every wait is bounded by ``timeout_s`` (and the configured limits)."""
+    import pymysql
+
+    where = target_of(settings)
+    secret = settings.password_secret()
+    password = secret.reveal() if secret else ""
+    connect_timeout = max(1, min(settings.connect_timeout_s, timeout_s))
+    io_timeout = max(1, min(settings.query_timeout_s, timeout_s))
+    try:
+        conn = pymysql.connect(
+            host=settings.host,
+            port=settings.port,
+            user=settings.user,
+            password=password,
+            database=settings.database,
+            connect_timeout=connect_timeout,
+            read_timeout=io_timeout,
+            write_timeout=io_timeout,
+            charset="utf8mb4",
+            cursorclass=pymysql.cursors.DictCursor,
+            autocommit=False,
+        )
+    except (pymysql.err.MySQLError, OSError) as exc:
+        raise translate(exc, where) from exc
+    db = ReadOnlyDatabase(conn, where)
+    try:
+        db._execute("SET SESSION TRANSACTION READ ONLY")
+        _limit_statement_time(db, io_timeout)
+        db._execute("START TRANSACTION READ ONLY")
+        yield db
+    finally:
+        try:
+            conn.rollback()
+            conn.close()
+        except Exception:  # closing a broken connection must not hide the original error
+            pass
+
+
+def _limit_statement_time(db: ReadOnlyDatabase, seconds: float) -> None:
+    """Let the server stop a runaway query too: MariaDB counts seconds, MySQL milliseconds."""
+    for sql in (f"SET SESSION max_statement_time = {seconds:.0f}", f"SET SESSION max_execution_time = {seconds * 1000:.0f}"):
+        try:
+            db._execute(sql)
+            return
+        except SourceError:
+            continue

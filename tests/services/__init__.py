@@ -1,0 +1,25 @@
+"""Real services for integration tests, started by the tests themselves on loopback.
+
+Each helper starts its service, waits until it answers and stops it at teardown. When a service
+cannot start, :func:`unavailable` skips the test — except under ``CI=true``, where it fails it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from typing import NoReturn
+
+import pytest
+
+
+def unavailable(reason: str) -> NoReturn:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"integration service unavailable under CI: {reason}", pytrace=False)
+    pytest.skip(f"integration service unavailable: {reason}")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])

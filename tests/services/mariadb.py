@@ -1,0 +1,109 @@
+"""A throwaway MariaDB server (own datadir, socket and port on 127.0.0.1), per test-services.md,
+and fresh CloudStack-shaped databases in it."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pymysql
+
+from tests.services import free_port, unavailable
+
+SCHEMA = Path(__file__).with_name("cloudstack_schema.sql")
+READER_USER = "csdiag"
+READER_PASSWORD = "s3cret-reader-pw"
+_db_numbers = itertools.count(1)
+
+
+@dataclass
+class MariaDB:
+    root: Path
+    port: int
+    socket: Path
+    process: subprocess.Popen[bytes]
+
+    def connect(self, database: str | None = None) -> pymysql.connections.Connection[Any]:
+        return pymysql.connect(host="127.0.0.1", port=self.port, user="root", password="", database=database,
+                               autocommit=True, connect_timeout=5)
+
+    def execute(self, sql: str | Iterable[str], database: str | None = None) -> None:
+        statements = [sql] if isinstance(sql, str) else list(sql)
+        with self.connect(database) as conn, conn.cursor() as cur:
+            for st in statements:
+                if st.strip():
+                    cur.execute(st)
+
+    def create_cloud_db(self) -> str:
+        """A new, empty CloudStack-shaped database; returns its name."""
+        name = f"cloud_{next(_db_numbers)}"
+        self.execute(f"CREATE DATABASE {name}")
+        self.execute(SCHEMA.read_text().split(";\n"), database=name)
+        return name
+
+    def set_version(self, database: str, *versions: str) -> None:
+        """Fill the version table as an upgrade history, the last one current."""
+        self.execute(
+            [f"INSERT INTO version (version, updated, step) VALUES ('{v}', NOW(), 'Complete')" for v in versions],
+            database=database,
+        )
+
+
+def _wait(cmd: list[str], seconds: float) -> bool:
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        if subprocess.run(cmd, capture_output=True, timeout=10).returncode == 0:
+            return True
+        time.sleep(0.1)
+    return False
+
+
+@contextmanager
+def mariadb_server() -> Iterator[MariaDB]:
+    for tool in ("mariadbd", "mariadb-install-db", "mariadb-admin"):
+        if not shutil.which(tool) and not Path("/usr/sbin", tool).exists():
+            unavailable(f"{tool} not found (apt-get install mariadb-server mariadb-client; `make test` does it as root)")
+    mariadbd = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
+    root = Path(tempfile.mkdtemp(prefix="csdiag-mdb-"))  # short path: unix socket names are limited to 108 bytes
+    datadir, sock, port = root / "data", root / "mysqld.sock", free_port()
+    init = subprocess.run(
+        ["mariadb-install-db", "--no-defaults", f"--datadir={datadir}", "--user=root",
+         "--auth-root-authentication-method=normal", "--skip-test-db"],
+        capture_output=True, timeout=120,
+    )
+    if init.returncode != 0:
+        shutil.rmtree(root, ignore_errors=True)
+        unavailable(f"mariadb-install-db failed: {init.stderr.decode(errors='replace')[-500:]}")
+    log = (root / "mariadbd.log").open("wb")
+    proc = subprocess.Popen(
+        [mariadbd, "--no-defaults", f"--datadir={datadir}", f"--socket={sock}", f"--port={port}",
+         "--bind-address=127.0.0.1", "--user=root", "--skip-log-bin", "--innodb-buffer-pool-size=32M",
+         f"--pid-file={root / 'mariadbd.pid'}"],
+        stdout=log, stderr=subprocess.STDOUT,
+    )
+    server = MariaDB(root=root, port=port, socket=sock, process=proc)
+    try:
+        if not _wait(["mariadb-admin", "--no-defaults", f"--socket={sock}", "ping"], 30):
+            unavailable(f"mariadbd did not answer: {(root / 'mariadbd.log').read_text(errors='replace')[-800:]}")
+        server.execute([
+            f"CREATE USER '{READER_USER}'@'127.0.0.1' IDENTIFIED BY '{READER_PASSWORD}'",
+            f"GRANT SELECT ON *.* TO '{READER_USER}'@'127.0.0.1'",
+        ])
+        yield server
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+        log.close()
+        shutil.rmtree(root, ignore_errors=True)
