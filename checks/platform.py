@@ -25,7 +25,11 @@ CODES = (
     Code(code="VERSION_UNSUPPORTED", severity=Severity.CRIT, meaning="CloudStack is older than the supported minimum"),
     Code(code="VERSION_UNKNOWN", severity=Severity.UNKNOWN, meaning="the version table has no Complete row to read"),
     Code(code="DB_NOT_CONFIGURED", severity=Severity.UNKNOWN, meaning="no [cloudstack.database] in the config"),
-    Code(code="DB_UNREACHABLE", severity=Severity.UNKNOWN, meaning="the database did not answer (refused, no route, timeout)"),
+    Code(
+        code="DB_UNREACHABLE",
+        severity=Severity.UNKNOWN,
+        meaning="the database did not answer (refused, no route, timeout)",
+    ),
     Code(code="DB_AUTH_FAILED", severity=Severity.UNKNOWN, meaning="the database refused csdiag's credentials"),
     Code(code="DB_QUERY_FAILED", severity=Severity.UNKNOWN, meaning="the database answered but the query failed"),
 )
@@ -74,16 +78,23 @@ def evaluate(raw: RawEvidence, params: PlatformParams) -> Iterator[Finding]:
     data = raw.data
     if not data.get("configured"):
         yield Finding(
-            check=NAME, code="DB_NOT_CONFIGURED", severity=Severity.UNKNOWN, target="cloudstack database",
+            check=NAME,
+            code="DB_NOT_CONFIGURED",
+            severity=Severity.UNKNOWN,
+            target="cloudstack database",
             summary="no [cloudstack.database] section in the configuration: the CloudStack version cannot be read",
-            remediation="Add [cloudstack.database] (host, port, user, password_env, database) for a SELECT-only account.",
+            remediation="Add [cloudstack.database] (host, port, user, password_env, database) "
+            "for a SELECT-only account.",
         )
         return
     target = data["target"]
     if err := data.get("error"):
         code = _ERROR_CODES.get(err["kind"], "DB_QUERY_FAILED")
         yield Finding(
-            check=NAME, code=code, severity=Severity.UNKNOWN, target=target,
+            check=NAME,
+            code=code,
+            severity=Severity.UNKNOWN,
+            target=target,
             summary=f"cannot read the CloudStack version: {err['message']}",
             evidence=(Evidence(kind=EvidenceKind.PROBE, source=target, data=err, text=err["message"]),),
             remediation=_DB_REMEDIATION[code],
@@ -92,7 +103,10 @@ def evaluate(raw: RawEvidence, params: PlatformParams) -> Iterator[Finding]:
     rows = data.get("rows") or []
     if not rows:
         yield Finding(
-            check=NAME, code="VERSION_UNKNOWN", severity=Severity.UNKNOWN, target=target,
+            check=NAME,
+            code="VERSION_UNKNOWN",
+            severity=Severity.UNKNOWN,
+            target=target,
             summary="the version table has no 'Complete' row: an upgrade may be unfinished",
             evidence=(Evidence(kind=EvidenceKind.ROW, source=f"{target} SQL: {data['sql']}", text="no rows"),),
             remediation="Check management-server.log for a failed or running database upgrade.",
@@ -113,13 +127,21 @@ def evaluate(raw: RawEvidence, params: PlatformParams) -> Iterator[Finding]:
     assert minimum is not None  # validated by PlatformParams
     if version is None:
         yield Finding(
-            check=NAME, code="VERSION_UNKNOWN", severity=Severity.UNKNOWN, target=target,
-            summary=f"cannot parse the CloudStack version {row['version']!r}", evidence=evidence,
+            check=NAME,
+            code="VERSION_UNKNOWN",
+            severity=Severity.UNKNOWN,
+            target=target,
+            summary=f"cannot parse the CloudStack version {row['version']!r}",
+            evidence=evidence,
         )
     elif not _at_least(version, minimum):
         yield Finding(
-            check=NAME, code="VERSION_UNSUPPORTED", severity=Severity.CRIT, target=target,
-            summary=f"CloudStack {row['version']} is older than {params.min_version}, the oldest version csdiag supports",
+            check=NAME,
+            code="VERSION_UNSUPPORTED",
+            severity=Severity.CRIT,
+            target=target,
+            summary=f"CloudStack {row['version']} is older than {params.min_version}, "
+            "the oldest version csdiag supports",
             details="Table names, log formats and states csdiag relies on were read from 4.18 and later; "
             "findings on this installation may be wrong or missing.",
             evidence=evidence,
@@ -127,8 +149,12 @@ def evaluate(raw: RawEvidence, params: PlatformParams) -> Iterator[Finding]:
         )
     else:
         yield Finding(
-            check=NAME, code="CLOUDSTACK_VERSION", severity=Severity.INFO, target=target,
-            summary=f"CloudStack {row['version']} (supported: ≥ {params.min_version})", evidence=evidence,
+            check=NAME,
+            code="CLOUDSTACK_VERSION",
+            severity=Severity.INFO,
+            target=target,
+            summary=f"CloudStack {row['version']} (supported: ≥ {params.min_version})",
+            evidence=evidence,
         )
 
 

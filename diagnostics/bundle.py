@@ -74,20 +74,23 @@ def _redact(blob: bytes, secrets: Iterable[str]) -> bytes:
     return blob
 
 
-def write(path: Path, outcomes: Iterable[Outcome], *, config_summary: Mapping[str, Any],
-          secrets: Iterable[str] = ()) -> Path:
+def write(
+    path: Path, outcomes: Iterable[Outcome], *, config_summary: Mapping[str, Any], secrets: Iterable[str] = ()
+) -> Path:
     """Write a bundle to ``path`` (a folder, or a ``.tar.gz`` file) and return the path."""
     secrets = list(secrets)
     files: dict[str, bytes] = {}
     checks = []
     for o in outcomes:
-        checks.append({
-            "name": o.check.name,
-            "status": o.status.value,
-            "duration_s": round(o.duration_s, 3),
-            "error": o.error,
-            "params": o.params.model_dump(mode="json"),
-        })
+        checks.append(
+            {
+                "name": o.check.name,
+                "status": o.status.value,
+                "duration_s": round(o.duration_s, 3),
+                "error": o.error,
+                "params": o.params.model_dump(mode="json"),
+            }
+        )
         if o.raw is not None:
             base = f"checks/{o.check.name}"
             files[f"{base}/evidence.json"] = json.dumps(o.raw.data, indent=2, sort_keys=True, default=str).encode()
@@ -136,7 +139,8 @@ def read(path: Path) -> Bundle:
             with tarfile.open(path, "r:*") as tar:
                 tar.extractall(tmp, filter="data")
         except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
-            raise BundleError(f"{path}: not a readable bundle archive ({type(exc).__name__}: {exc})") from None
+            reason = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__
+            raise BundleError(f"{path}: not a readable bundle archive ({reason})") from None
         return _read_dir(Path(tmp), path)
 
 
@@ -171,8 +175,14 @@ def _read_dir(root: Path, shown: Path) -> Bundle:
                 raw = RawEvidence(data=data, files=files)
             elif status is CheckStatus.COMPLETED:
                 raise BundleError(f"{shown}: evidence of check {name} is missing")
-            checks[name] = BundledCheck(name=name, status=status, duration_s=float(entry.get("duration_s", 0)),
-                                        error=entry.get("error"), params=entry.get("params") or {}, raw=raw)
+            checks[name] = BundledCheck(
+                name=name,
+                status=status,
+                duration_s=float(entry.get("duration_s", 0)),
+                error=entry.get("error"),
+                params=entry.get("params") or {},
+                raw=raw,
+            )
     except (KeyError, TypeError, ValueError) as exc:
         raise BundleError(f"{shown}: manifest.json is malformed ({type(exc).__name__}: {exc})") from None
     return Bundle(path=shown, manifest=manifest, checks=checks)

@@ -44,13 +44,17 @@ def validate_settings(settings: Settings, registry: Registry) -> None:
     """Everything ``config validate`` can prove without touching the network."""
     for name in settings.checks:
         if name not in registry:
-            raise ConfigError(f"no check named {name!r} is installed (known: {', '.join(registry.names())})",
-                              file=settings.path, key=f"checks.{name}")
+            raise ConfigError(
+                f"no check named {name!r} is installed (known: {', '.join(registry.names())})",
+                file=settings.path,
+                key=f"checks.{name}",
+            )
     resolve_params(settings, list(registry))
 
 
-def _run(outcomes: Sequence[Outcome], extra: Sequence[Finding], started: Any, config: dict[str, Any],
-         source: str) -> Run:
+def _run(
+    outcomes: Sequence[Outcome], extra: Sequence[Finding], started: Any, config: dict[str, Any], source: str
+) -> Run:
     return Run(
         id=uuid.uuid4().hex,
         started=started,
@@ -63,21 +67,35 @@ def _run(outcomes: Sequence[Outcome], extra: Sequence[Finding], started: Any, co
     )
 
 
-def collect_and_evaluate(settings: Settings, registry: Registry, only: Sequence[str] = (),
-                         skip: Sequence[str] = (), *, evaluate: bool = True,
-                         progress: ProgressSink | None = None) -> tuple[Run, list[Outcome]]:
+def collect_and_evaluate(
+    settings: Settings,
+    registry: Registry,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    *,
+    evaluate: bool = True,
+    progress: ProgressSink | None = None,
+) -> tuple[Run, list[Outcome]]:
     """A live run: collect (and unless told otherwise evaluate) the selected checks."""
     checks = registry.select(only, skip)
     params = resolve_params(settings, checks)
     started = utcnow()
-    outcomes = execute([Job(check=c, params=params[c.name], evaluate=evaluate) for c in checks], settings,
-                       progress=progress)
+    outcomes = execute(
+        [Job(check=c, params=params[c.name], evaluate=evaluate) for c in checks], settings, progress=progress
+    )
     extra = plugin_findings(registry.problems_for(only, skip)) if evaluate else []
     return _run(outcomes, extra, started, settings.summary(), "live"), outcomes
 
 
-def replay(path: Path, settings: Settings, registry: Registry, only: Sequence[str] = (),
-           skip: Sequence[str] = (), *, progress: ProgressSink | None = None) -> Run:
+def replay(
+    path: Path,
+    settings: Settings,
+    registry: Registry,
+    only: Sequence[str] = (),
+    skip: Sequence[str] = (),
+    *,
+    progress: ProgressSink | None = None,
+) -> Run:
     """Evaluate a bundle. Parameters come from the bundle unless the config file sets them."""
     b = bundle.read(path)
     registry.select(only, skip)  # rejects unknown names like a live run does
@@ -88,8 +106,13 @@ def replay(path: Path, settings: Settings, registry: Registry, only: Sequence[st
         if (only and name not in only) or name in skip:
             continue
         if name not in registry:
-            missing.append(failure_finding(name, CheckStatus.FAILED,
-                                           f"the bundle holds evidence of check {name!r}, which is not installed here"))
+            missing.append(
+                failure_finding(
+                    name,
+                    CheckStatus.FAILED,
+                    f"the bundle holds evidence of check {name!r}, which is not installed here",
+                )
+            )
             continue
         check = registry.get(name)
         if settings.path is not None and name in settings.checks:
@@ -98,8 +121,11 @@ def replay(path: Path, settings: Settings, registry: Registry, only: Sequence[st
             try:
                 params = check.params.model_validate(entry.params)
             except ValueError as exc:
-                raise ConfigError(f"parameters in the bundle do not fit this version of the check: {exc}",
-                                  file=path, key=f"checks.{name}") from None
+                raise ConfigError(
+                    f"parameters in the bundle do not fit this version of the check: {exc}",
+                    file=path,
+                    key=f"checks.{name}",
+                ) from None
         failure = None if entry.status is CheckStatus.COMPLETED else (entry.status, entry.error or "no reason recorded")
         jobs.append(Job(check=check, params=params, raw=entry.raw, replayed_failure=failure))
     outcomes = execute(jobs, settings, progress=progress)

@@ -51,8 +51,14 @@ def judge(
         raise ModelError(f"{name}: lower warn level {lower.warn} is below crit level {lower.crit}")
     direction = "upper" if upper and not lower else "lower" if lower and not upper else None
     chosen = upper if direction == "upper" else lower if direction == "lower" else None
-    metric = Metric(name=name, value=value, unit=unit, warn=chosen.warn if chosen else None,
-                    crit=chosen.crit if chosen else None, direction=direction)
+    metric = Metric(
+        name=name,
+        value=value,
+        unit=unit,
+        warn=chosen.warn if chosen else None,
+        crit=chosen.crit if chosen else None,
+        direction=direction,
+    )
     if value is None:
         return Judgement(Severity.UNKNOWN, f"{label}: no reading", metric)
     shown = f"{label} {_fmt(value, digits)}{sp}{unit}"

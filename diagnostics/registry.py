@@ -7,7 +7,7 @@ the problem is kept, with the entry point's name and its distribution, and repor
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from typing import Any
@@ -57,7 +57,9 @@ class Registry:
             return
         if obj.name != ep.name:
             self.problems.append(
-                PluginProblem(ep.name, dist, f"entry point is named {ep.name!r} but the check calls itself {obj.name!r}")
+                PluginProblem(
+                    ep.name, dist, f"entry point is named {ep.name!r} but the check calls itself {obj.name!r}"
+                )
             )
             return
         self.register(obj, origin=dist)
@@ -66,7 +68,9 @@ class Registry:
         if check.name in self._checks:
             self.problems.append(
                 PluginProblem(
-                    check.name, origin, f"a check named {check.name!r} is already registered by {self._origin[check.name]}"
+                    check.name,
+                    origin,
+                    f"a check named {check.name!r} is already registered by {self._origin[check.name]}",
                 )
             )
             return
@@ -76,7 +80,7 @@ class Registry:
     def __contains__(self, name: str) -> bool:
         return name in self._checks
 
-    def __iter__(self) -> Iterable[Check[Any]]:
+    def __iter__(self) -> Iterator[Check[Any]]:
         return iter(self._checks[n] for n in sorted(self._checks))
 
     def names(self) -> list[str]:
@@ -93,9 +97,7 @@ class Registry:
         for option, names in (("--only", only), ("--skip", skip)):
             unknown = sorted(set(names) - set(self._checks) - {p.name for p in self.problems})
             if unknown:
-                raise ConfigError(
-                    f"unknown check {', '.join(unknown)} (known: {', '.join(self.names())})", key=option
-                )
+                raise ConfigError(f"unknown check {', '.join(unknown)} (known: {', '.join(self.names())})", key=option)
         chosen = [n for n in self.names() if (not only or n in only) and n not in skip]
         return [self._checks[n] for n in chosen]
 

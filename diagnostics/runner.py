@@ -149,8 +149,9 @@ def execute(
             running[i] = (start, start + timeout_s)
             if progress:
                 progress.started(jobs[i].check.name)
-            threading.Thread(target=worker, args=(i, start + timeout_s), name=f"check-{jobs[i].check.name}",
-                             daemon=True).start()
+            threading.Thread(
+                target=worker, args=(i, start + timeout_s), name=f"check-{jobs[i].check.name}", daemon=True
+            ).start()
         next_deadline = min(d for _, d in running.values())
         try:
             i, done_at, exc, value = results.get(timeout=max(0.0, next_deadline - time.monotonic()))
@@ -179,8 +180,15 @@ def execute(
             error = None
             if job.replayed_failure is not None:
                 status, error = job.replayed_failure
-            outcomes[i] = Outcome(check=job.check, params=job.params, status=status,
-                                  duration_s=done_at - start, error=error, raw=raw, findings=findings)
+            outcomes[i] = Outcome(
+                check=job.check,
+                params=job.params,
+                status=status,
+                duration_s=done_at - start,
+                error=error,
+                raw=raw,
+                findings=findings,
+            )
         if progress:
             progress.finished(job.check.name, outcomes[i].status)
     return [outcomes[i] for i in range(len(jobs))]
@@ -188,5 +196,6 @@ def execute(
 
 def _failed(job: Job, status: CheckStatus, duration: float, reason: str) -> Outcome:
     findings = [failure_finding(job.check.name, status, reason)] if job.evaluate else []
-    return Outcome(check=job.check, params=job.params, status=status, duration_s=duration, error=reason,
-                   findings=findings)
+    return Outcome(
+        check=job.check, params=job.params, status=status, duration_s=duration, error=reason, findings=findings
+    )

@@ -11,8 +11,18 @@ from typing import Any
 from diagnostics.model import Finding, Run
 
 COLUMNS = [
-    "severity", "check", "code", "target", "summary", "details", "remediation",
-    "evidence", "metrics", "first_seen", "last_seen", "count",
+    "severity",
+    "check",
+    "code",
+    "target",
+    "summary",
+    "details",
+    "remediation",
+    "evidence",
+    "metrics",
+    "first_seen",
+    "last_seen",
+    "count",
 ]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 

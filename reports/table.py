@@ -23,10 +23,22 @@ MAX_EVIDENCE = 3
 
 
 def render(run: Run, file: IO[str], *, color: bool = True, quiet: bool = False, width: int | None = None) -> None:
-    console = Console(file=file, no_color=not color, highlight=False, soft_wrap=False, width=width,
-                      force_terminal=color if color else None)
+    if width is None and not file.isatty():
+        width = 140  # a pipe or a file: rich would assume 80 columns and squeeze the table
+    console = Console(
+        file=file,
+        no_color=not color,
+        highlight=False,
+        soft_wrap=False,
+        width=width,
+        force_terminal=color if color else None,
+    )
     if not quiet and run.findings:
-        table = Table(show_lines=True, expand=True, title=f"csdiag triage — {len(run.findings)} findings")
+        table = Table(
+            show_lines=True,
+            expand=True,
+            title=f"csdiag triage — {len(run.findings)} finding{'s' if len(run.findings) != 1 else ''}",
+        )
         table.add_column("#", justify="right", width=3)
         table.add_column("Severity", width=8)
         table.add_column("Check", width=10)
@@ -42,12 +54,14 @@ def render(run: Run, file: IO[str], *, color: bool = True, quiet: bool = False, 
                 lines.append(Text(f"  seen {f.count}× ({f.first_seen} … {f.last_seen})", style="dim"))
             if f.remediation:
                 lines.append(Text("→ " + f.remediation, style="green"))
-            table.add_row(str(n), Text(f.severity.value, style=STYLE[f.severity]), escape(f.check),
-                          Text(f.target), Group(*lines))
+            table.add_row(
+                str(n), Text(f.severity.value, style=STYLE[f.severity]), escape(f.check), Text(f.target), Group(*lines)
+            )
         console.print(table)
     duration = (run.finished - run.started).total_seconds()
     statuses = ", ".join(f"{c.name} {c.status.value}" for c in run.checks)
     console.print(Text(verdict(run), style=STYLE[run.worst]))
     if not quiet:
-        console.print(Text(f"{len(run.checks)} checks in {duration:.1f} s ({statuses}); source {run.source}",
-                           style="dim"))
+        console.print(
+            Text(f"{len(run.checks)} checks in {duration:.1f} s ({statuses}); source {run.source}", style="dim")
+        )

@@ -55,7 +55,7 @@ def db_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     return {**os.environ, "CSDIAG_TEST_DB_PASSWORD": READER_PASSWORD}
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None,
-            timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CSDIAG, *args], capture_output=True, text=True, env=env, cwd=cwd or ROOT,
-                          timeout=timeout)
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*CSDIAG, *args], capture_output=True, text=True, env=env, cwd=cwd or ROOT, timeout=timeout)

@@ -13,6 +13,7 @@ ready to be stored as evidence.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import decimal
 import re
@@ -22,7 +23,15 @@ from contextlib import contextmanager
 from typing import Any
 
 from diagnostics.config import DatabaseSettings
-from diagnostics.sources.errors import AuthFailed, NotFound, NotPermitted, ProtocolError, SourceError, Timeout, Unreachable
+from diagnostics.sources.errors import (
+    AuthFailed,
+    NotFound,
+    NotPermitted,
+    ProtocolError,
+    SourceError,
+    Timeout,
+    Unreachable,
+)
 
 _READ_RE = re.compile(r"^\s*(SELECT|SHOW|WITH)\b", re.IGNORECASE)
 
@@ -84,7 +93,9 @@ class ReadOnlyDatabase:
 
     def rows(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
         if not _READ_RE.match(sql):
-            raise NotPermitted(f"{self.where}: csdiag only reads; refused to send: {sql.split()[0] if sql.split() else sql!r}")
+            raise NotPermitted(
+                f"{self.where}: csdiag only reads; refused to send: {sql.split()[0] if sql.split() else sql!r}"
+            )
         return self._execute(sql, args)
 
     def _execute(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
@@ -135,16 +146,17 @@ def connect(settings: DatabaseSettings, *, timeout_s: float) -> Iterator[ReadOnl
         db._execute("START TRANSACTION READ ONLY")
         yield db
     finally:
-        try:
+        with contextlib.suppress(Exception):  # closing a broken connection must not hide the original error
             conn.rollback()
             conn.close()
-        except Exception:  # closing a broken connection must not hide the original error
-            pass
 
 
 def _limit_statement_time(db: ReadOnlyDatabase, seconds: float) -> None:
     """Let the server stop a runaway query too: MariaDB counts seconds, MySQL milliseconds."""
-    for sql in (f"SET SESSION max_statement_time = {seconds:.0f}", f"SET SESSION max_execution_time = {seconds * 1000:.0f}"):
+    for sql in (
+        f"SET SESSION max_statement_time = {seconds:.0f}",
+        f"SET SESSION max_execution_time = {seconds * 1000:.0f}",
+    ):
         try:
             db._execute(sql)
             return

@@ -51,6 +51,5 @@ class NotPermitted(SourceError):
 
 
 KINDS: dict[str, type[SourceError]] = {
-    cls.__name__: cls
-    for cls in (SourceError, Unreachable, Timeout, AuthFailed, NotFound, ProtocolError, NotPermitted)
+    cls.__name__: cls for cls in (SourceError, Unreachable, Timeout, AuthFailed, NotFound, ProtocolError, NotPermitted)
 }

@@ -48,8 +48,9 @@ def test_version_4_18_is_info(mariadb, cloud_db, tmp_path, db_env):
 def test_session_cannot_write_even_with_write_grants(mariadb, cloud_db):
     """Connect as root (all privileges): the csdiag session still cannot write."""
     mariadb.set_version(cloud_db, "4.18.0.0")
-    settings = parse_settings({"cloudstack": {"database": {"port": mariadb.port, "user": "root",
-                                                           "database": cloud_db}}})
+    settings = parse_settings(
+        {"cloudstack": {"database": {"port": mariadb.port, "user": "root", "database": cloud_db}}}
+    )
     with database.connect(settings.cloudstack.database, timeout_s=10) as db:
         with pytest.raises(NotPermitted, match="only reads"):
             db.rows("DELETE FROM version")
@@ -81,8 +82,10 @@ def test_missing_secret_is_a_config_error(mariadb, cloud_db, tmp_path, db_env):
     cfg = write_config(tmp_path / "c.toml", db_config(mariadb, cloud_db))
     r = run_cli("triage", "--config", str(cfg), env=env)
     assert r.returncode == 64
-    assert r.stderr.strip() == (f"csdiag: error: {cfg}: cloudstack.database.password_env: "
-                                "environment variable CSDIAG_TEST_DB_PASSWORD is not set")
+    assert r.stderr.strip() == (
+        f"csdiag: error: {cfg}: cloudstack.database.password_env: "
+        "environment variable CSDIAG_TEST_DB_PASSWORD is not set"
+    )
     assert "Traceback" not in r.stderr
 
 
@@ -101,6 +104,7 @@ def test_bundle_replay_gives_the_same_findings(mariadb, cloud_db, tmp_path, db_e
     assert replayed["findings"] == live["findings"]
     assert replayed["run"]["source"] == f"bundle:{bundle}"
     import tarfile
+
     with tarfile.open(bundle) as tar:
         blob = b"".join(tar.extractfile(m).read() for m in tar.getmembers() if m.isfile())
     assert READER_PASSWORD.encode() not in blob
@@ -117,7 +121,11 @@ def test_bundle_replays_a_collect_failure(mariadb, cloud_db, tmp_path, db_env):
 
 def test_reader_account_is_select_only(mariadb, cloud_db):
     """The test account mirrors the recommended SELECT-only grant."""
-    with pymysql.connect(host="127.0.0.1", port=mariadb.port, user="csdiag", password=READER_PASSWORD,
-                         database=cloud_db) as conn, conn.cursor() as cur:
-        with pytest.raises(pymysql.err.OperationalError):
-            cur.execute("INSERT INTO version (version, updated, step) VALUES ('1', NOW(), 'x')")
+    with (
+        pymysql.connect(
+            host="127.0.0.1", port=mariadb.port, user="csdiag", password=READER_PASSWORD, database=cloud_db
+        ) as conn,
+        conn.cursor() as cur,
+        pytest.raises(pymysql.err.OperationalError),
+    ):
+        cur.execute("INSERT INTO version (version, updated, step) VALUES ('1', NOW(), 'x')")

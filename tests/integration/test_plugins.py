@@ -16,9 +16,24 @@ pytestmark = pytest.mark.integration
 @pytest.fixture(scope="module")
 def plugin_env(tmp_path_factory):
     target = tmp_path_factory.mktemp("plugin-site")
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
-                    "--no-index", "--target", str(target), str(ROOT / "tests/data/plugin_dist")],
-                   check=True, capture_output=True, timeout=300)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--no-build-isolation",
+            "--no-index",
+            "--target",
+            str(target),
+            str(ROOT / "tests/data/plugin_dist"),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
     return {**os.environ, "PYTHONPATH": f"{target}{os.pathsep}{ROOT}"}
 
 

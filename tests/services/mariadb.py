@@ -32,8 +32,15 @@ class MariaDB:
     process: subprocess.Popen[bytes]
 
     def connect(self, database: str | None = None) -> pymysql.connections.Connection[Any]:
-        return pymysql.connect(host="127.0.0.1", port=self.port, user="root", password="", database=database,
-                               autocommit=True, connect_timeout=5)
+        return pymysql.connect(
+            host="127.0.0.1",
+            port=self.port,
+            user="root",
+            password="",
+            database=database,
+            autocommit=True,
+            connect_timeout=5,
+        )
 
     def execute(self, sql: str | Iterable[str], database: str | None = None) -> None:
         statements = [sql] if isinstance(sql, str) else list(sql)
@@ -42,19 +49,18 @@ class MariaDB:
                 if st.strip():
                     cur.execute(st)
 
-    def create_cloud_db(self) -> str:
+    def create_cloud_db(self, name: str | None = None) -> str:
         """A new, empty CloudStack-shaped database; returns its name."""
-        name = f"cloud_{next(_db_numbers)}"
+        name = name or f"cloud_{next(_db_numbers)}"
         self.execute(f"CREATE DATABASE {name}")
         self.execute(SCHEMA.read_text().split(";\n"), database=name)
         return name
 
     def set_version(self, database: str, *versions: str) -> None:
         """Fill the version table as an upgrade history, the last one current."""
-        self.execute(
-            [f"INSERT INTO version (version, updated, step) VALUES ('{v}', NOW(), 'Complete')" for v in versions],
-            database=database,
-        )
+        with self.connect(database) as conn, conn.cursor() as cur:
+            for v in versions:
+                cur.execute("INSERT INTO version (version, updated, step) VALUES (%s, NOW(), 'Complete')", (v,))
 
 
 def _wait(cmd: list[str], seconds: float) -> bool:
@@ -70,33 +76,54 @@ def _wait(cmd: list[str], seconds: float) -> bool:
 def mariadb_server() -> Iterator[MariaDB]:
     for tool in ("mariadbd", "mariadb-install-db", "mariadb-admin"):
         if not shutil.which(tool) and not Path("/usr/sbin", tool).exists():
-            unavailable(f"{tool} not found (apt-get install mariadb-server mariadb-client; `make test` does it as root)")
+            unavailable(
+                f"{tool} not found (apt-get install mariadb-server mariadb-client; `make test` does it as root)"
+            )
     mariadbd = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
     root = Path(tempfile.mkdtemp(prefix="csdiag-mdb-"))  # short path: unix socket names are limited to 108 bytes
     datadir, sock, port = root / "data", root / "mysqld.sock", free_port()
     init = subprocess.run(
-        ["mariadb-install-db", "--no-defaults", f"--datadir={datadir}", "--user=root",
-         "--auth-root-authentication-method=normal", "--skip-test-db"],
-        capture_output=True, timeout=120,
+        [
+            "mariadb-install-db",
+            "--no-defaults",
+            f"--datadir={datadir}",
+            "--user=root",
+            "--auth-root-authentication-method=normal",
+            "--skip-test-db",
+        ],
+        capture_output=True,
+        timeout=120,
     )
     if init.returncode != 0:
         shutil.rmtree(root, ignore_errors=True)
         unavailable(f"mariadb-install-db failed: {init.stderr.decode(errors='replace')[-500:]}")
     log = (root / "mariadbd.log").open("wb")
     proc = subprocess.Popen(
-        [mariadbd, "--no-defaults", f"--datadir={datadir}", f"--socket={sock}", f"--port={port}",
-         "--bind-address=127.0.0.1", "--user=root", "--skip-log-bin", "--innodb-buffer-pool-size=32M",
-         f"--pid-file={root / 'mariadbd.pid'}"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            mariadbd,
+            "--no-defaults",
+            f"--datadir={datadir}",
+            f"--socket={sock}",
+            f"--port={port}",
+            "--bind-address=127.0.0.1",
+            "--user=root",
+            "--skip-log-bin",
+            "--innodb-buffer-pool-size=32M",
+            f"--pid-file={root / 'mariadbd.pid'}",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     server = MariaDB(root=root, port=port, socket=sock, process=proc)
     try:
         if not _wait(["mariadb-admin", "--no-defaults", f"--socket={sock}", "ping"], 30):
             unavailable(f"mariadbd did not answer: {(root / 'mariadbd.log').read_text(errors='replace')[-800:]}")
-        server.execute([
-            f"CREATE USER '{READER_USER}'@'127.0.0.1' IDENTIFIED BY '{READER_PASSWORD}'",
-            f"GRANT SELECT ON *.* TO '{READER_USER}'@'127.0.0.1'",
-        ])
+        server.execute(
+            [
+                f"CREATE USER '{READER_USER}'@'127.0.0.1' IDENTIFIED BY '{READER_PASSWORD}'",
+                f"GRANT SELECT ON *.* TO '{READER_USER}'@'127.0.0.1'",
+            ]
+        )
         yield server
     finally:
         proc.terminate()

@@ -25,8 +25,11 @@ def test_case(case: Path):
     check = REGISTRY.get(case.parent.name)
     params_file = case / "params.json"
     params = check.params.model_validate(json.loads(params_file.read_text()) if params_file.exists() else {})
-    files = {str(p.relative_to(case / "files")): p.read_bytes()
-             for p in sorted((case / "files").rglob("*")) if p.is_file()} if (case / "files").exists() else {}
+    files = (
+        {str(p.relative_to(case / "files")): p.read_bytes() for p in sorted((case / "files").rglob("*")) if p.is_file()}
+        if (case / "files").exists()
+        else {}
+    )
     raw = RawEvidence(data=json.loads((case / "evidence.json").read_text()), files=files)
     findings = list(check.evaluate(raw, params))
     expected = json.loads((case / "expected.json").read_text())

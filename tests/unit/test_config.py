@@ -22,15 +22,21 @@ def test_explicit_missing_file_names_it(tmp_path):
         load_settings(tmp_path / "nope.toml")
 
 
-@pytest.mark.parametrize("body, key, problem", [
-    ("[run]\ncheck_timeout = 5\n", "run.check_timeout", "unknown key"),
-    ("[run]\ncheck_timeout_s = 'soon'\n", "run.check_timeout_s", "valid number"),
-    ("[run]\ncheck_timeout_s = -1\n", "run.check_timeout_s", "greater than 0"),
-    ("[cloudstack.database]\nport = 70000\n", "cloudstack.database.port", "less than or equal"),
-    ("[cloudstack.database]\npassword_env = 'A'\npassword_file = '/x'\n", "cloudstack.database",
-     "only one of password_env, password_file"),
-    ("[bogus]\nx = 1\n", "bogus", "unknown key"),
-])
+@pytest.mark.parametrize(
+    "body, key, problem",
+    [
+        ("[run]\ncheck_timeout = 5\n", "run.check_timeout", "unknown key"),
+        ("[run]\ncheck_timeout_s = 'soon'\n", "run.check_timeout_s", "valid number"),
+        ("[run]\ncheck_timeout_s = -1\n", "run.check_timeout_s", "greater than 0"),
+        ("[cloudstack.database]\nport = 70000\n", "cloudstack.database.port", "less than or equal"),
+        (
+            "[cloudstack.database]\npassword_env = 'A'\npassword_file = '/x'\n",
+            "cloudstack.database",
+            "only one of password_env, password_file",
+        ),
+        ("[bogus]\nx = 1\n", "bogus", "unknown key"),
+    ],
+)
 def test_errors_name_file_key_and_problem(tmp_path, body, key, problem):
     f = write_config(tmp_path / "c.toml", body)
     with pytest.raises(ConfigError) as e:
@@ -83,8 +89,7 @@ def test_secret_from_env_and_file(tmp_path, monkeypatch):
 
 
 def test_unreadable_secret_file(tmp_path):
-    s = parse_settings({"cloudstack": {"database": {"password_file": str(tmp_path / "missing")}}},
-                       file=Path("x.toml"))
+    s = parse_settings({"cloudstack": {"database": {"password_file": str(tmp_path / "missing")}}}, file=Path("x.toml"))
     with pytest.raises(ConfigError) as e:
         s.verify_secrets()
     assert str(e.value).startswith("x.toml: cloudstack.database.password_file: cannot read secret file")

@@ -6,13 +6,16 @@ from diagnostics.model import ModelError, Severity
 pytestmark = pytest.mark.unit
 
 
-@pytest.mark.parametrize("value, sev, words", [
-    (-5.0, Severity.OK, "rx_power -5.0 dBm"),
-    (-10.0, Severity.WARN, "warn at or below -10.0 dBm"),
-    (-12.9, Severity.WARN, "warn at or below -10.0 dBm"),
-    (-13.0, Severity.CRIT, "crit at or below -13.0 dBm"),
-    (-40.0, Severity.CRIT, "crit at or below -13.0 dBm"),
-])
+@pytest.mark.parametrize(
+    "value, sev, words",
+    [
+        (-5.0, Severity.OK, "rx_power -5.0 dBm"),
+        (-10.0, Severity.WARN, "warn at or below -10.0 dBm"),
+        (-12.9, Severity.WARN, "warn at or below -10.0 dBm"),
+        (-13.0, Severity.CRIT, "crit at or below -13.0 dBm"),
+        (-40.0, Severity.CRIT, "crit at or below -13.0 dBm"),
+    ],
+)
 def test_lower_levels_with_negative_values(value, sev, words):
     j = judge(value, "rx_power", unit="dBm", lower=Levels(warn=-10.0, crit=-13.0))
     assert j.severity is sev

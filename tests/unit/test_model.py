@@ -3,14 +3,22 @@ from datetime import UTC, datetime
 import pytest
 
 from diagnostics.model import (
-    CheckRun, CheckStatus, Evidence, EvidenceKind, Finding, Metric, ModelError, Run, Severity,
+    CheckRun,
+    CheckStatus,
+    Evidence,
+    EvidenceKind,
+    Finding,
+    Metric,
+    ModelError,
+    Run,
+    Severity,
 )
 
 pytestmark = pytest.mark.unit
 
 
 def finding(**kw):
-    base = dict(check="platform", code="X_Y", severity=Severity.WARN, target="t", summary="one line")
+    base = {"check": "platform", "code": "X_Y", "severity": Severity.WARN, "target": "t", "summary": "one line"}
     return Finding(**(base | kw))
 
 
@@ -26,19 +34,27 @@ def test_severity_order_and_worst():
 
 def test_nagios_codes():
     assert {s: s.nagios_code for s in Severity} == {
-        Severity.OK: 0, Severity.INFO: 0, Severity.WARN: 1, Severity.CRIT: 2, Severity.UNKNOWN: 3}
+        Severity.OK: 0,
+        Severity.INFO: 0,
+        Severity.WARN: 1,
+        Severity.CRIT: 2,
+        Severity.UNKNOWN: 3,
+    }
 
 
-@pytest.mark.parametrize("kw, message", [
-    ({"code": "lower"}, "UPPER_SNAKE_CASE"),
-    ({"check": "Bad Name"}, "lower_snake_case"),
-    ({"summary": "two\nlines"}, "one non-empty line"),
-    ({"summary": " "}, "one non-empty line"),
-    ({"target": ""}, "target"),
-    ({"count": 0}, "count"),
-    ({"first_seen": datetime(2024, 1, 1)}, "time zone"),
-    ({"first_seen": datetime(2024, 1, 2, tzinfo=UTC), "last_seen": datetime(2024, 1, 1, tzinfo=UTC)}, "before"),
-])
+@pytest.mark.parametrize(
+    "kw, message",
+    [
+        ({"code": "lower"}, "UPPER_SNAKE_CASE"),
+        ({"check": "Bad Name"}, "lower_snake_case"),
+        ({"summary": "two\nlines"}, "one non-empty line"),
+        ({"summary": " "}, "one non-empty line"),
+        ({"target": ""}, "target"),
+        ({"count": 0}, "count"),
+        ({"first_seen": datetime(2024, 1, 1)}, "time zone"),
+        ({"first_seen": datetime(2024, 1, 2, tzinfo=UTC), "last_seen": datetime(2024, 1, 1, tzinfo=UTC)}, "before"),
+    ],
+)
 def test_finding_is_validated(kw, message):
     with pytest.raises(ModelError, match=message):
         finding(**kw)
@@ -55,10 +71,18 @@ def test_evidence_and_metric_validation():
 
 def test_finding_is_frozen_and_round_trips():
     f = finding(
-        evidence=[Evidence(kind=EvidenceKind.LOG, source="/var/log/x:12", text="line",
-                           at=datetime(2024, 5, 2, 10, 11, 12, tzinfo=UTC))],
+        evidence=[
+            Evidence(
+                kind=EvidenceKind.LOG,
+                source="/var/log/x:12",
+                text="line",
+                at=datetime(2024, 5, 2, 10, 11, 12, tzinfo=UTC),
+            )
+        ],
         metrics=[Metric(name="free_bytes", value=10, unit="B", warn=20, crit=5, direction="lower")],
-        first_seen=datetime(2024, 5, 2, tzinfo=UTC), last_seen=datetime(2024, 5, 3, tzinfo=UTC), count=4,
+        first_seen=datetime(2024, 5, 2, tzinfo=UTC),
+        last_seen=datetime(2024, 5, 3, tzinfo=UTC),
+        count=4,
     )
     with pytest.raises(AttributeError):
         f.code = "OTHER"  # type: ignore[misc]
@@ -68,10 +92,19 @@ def test_finding_is_frozen_and_round_trips():
 
 def test_run_sorts_worst_first_and_round_trips():
     t = datetime(2024, 1, 1, tzinfo=UTC)
-    run = Run(id="abc", started=t, finished=t, tool_version="1", config={},
-              checks=[CheckRun(name="platform", status=CheckStatus.COMPLETED, duration_s=0.5)],
-              findings=[finding(severity=Severity.INFO, code="A"), finding(severity=Severity.CRIT, code="B"),
-                        finding(severity=Severity.UNKNOWN, code="C")])
+    run = Run(
+        id="abc",
+        started=t,
+        finished=t,
+        tool_version="1",
+        config={},
+        checks=[CheckRun(name="platform", status=CheckStatus.COMPLETED, duration_s=0.5)],
+        findings=[
+            finding(severity=Severity.INFO, code="A"),
+            finding(severity=Severity.CRIT, code="B"),
+            finding(severity=Severity.UNKNOWN, code="C"),
+        ],
+    )
     assert [f.code for f in run.findings] == ["B", "C", "A"]
     assert run.worst is Severity.CRIT
     doc = run.to_dict()

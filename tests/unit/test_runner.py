@@ -15,11 +15,22 @@ pytestmark = pytest.mark.unit
 RELEASE = threading.Event()
 
 
-def make_check(name, collect, evaluate=None, codes=(Code(code="FINE", severity=Severity.INFO, meaning="ok"),)):
+FINE = (Code(code="FINE", severity=Severity.INFO, meaning="ok"),)
+
+
+def make_check(name, collect, evaluate=None, codes=FINE):
     def default_evaluate(raw, params):
         yield Finding(check=name, code="FINE", severity=Severity.INFO, target="here", summary=f"{name} ok")
-    return Check(name=name, title=name, description=name, codes=codes, params=NoParams, collect=collect,
-                 evaluate=evaluate or default_evaluate)
+
+    return Check(
+        name=name,
+        title=name,
+        description=name,
+        codes=codes,
+        params=NoParams,
+        collect=collect,
+        evaluate=evaluate or default_evaluate,
+    )
 
 
 def good_collect(ctx):
@@ -44,8 +55,12 @@ def jobs(*checks):
 
 
 def test_crash_and_timeout_become_unknown_while_others_are_intact():
-    checks = [make_check("good", good_collect), make_check("boom", boom_collect),
-              make_check("sleepy", sleepy_collect), make_check("src", source_error_collect)]
+    checks = [
+        make_check("good", good_collect),
+        make_check("boom", boom_collect),
+        make_check("sleepy", sleepy_collect),
+        make_check("src", source_error_collect),
+    ]
     t0 = time.monotonic()
     outcomes = execute(jobs(*checks), Settings(), timeout_s=1.0)
     wall = time.monotonic() - t0
@@ -81,8 +96,11 @@ def test_undeclared_code_and_foreign_check_are_bugs():
     def foreign(raw, params):
         yield Finding(check="someone_else", code="FINE", severity=Severity.WARN, target="x", summary="s")
 
-    out = execute(jobs(make_check("liar", good_collect, bad_code), make_check("thief", good_collect, foreign)),
-                  Settings(), timeout_s=5)
+    out = execute(
+        jobs(make_check("liar", good_collect, bad_code), make_check("thief", good_collect, foreign)),
+        Settings(),
+        timeout_s=5,
+    )
     assert "undeclared code NOT_DECLARED" in out[0].findings[0].summary
     assert "finding for check 'someone_else'" in out[1].findings[0].summary
 
