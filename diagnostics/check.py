@@ -7,7 +7,7 @@ A check is declared as data — a frozen :class:`Check` holding two functions an
         title="CloudStack platform",
         description="what it looks at",
         codes=(Code("VERSION_UNSUPPORTED", Severity.CRIT, "CloudStack older than 4.18"), ...),
-        params=PlatformParams,            # pydantic model; [checks.platform] in the config
+        params=PlatformParams,            # pydantic model; [thresholds.platform] in the config
         collect=collect,                  # (CheckContext) -> RawEvidence; all I/O, via diagnostics.sources
         evaluate=evaluate,                # (RawEvidence, params) -> findings; pure, no I/O
     )

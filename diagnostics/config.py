@@ -7,7 +7,7 @@ Contract:
   a literal ``<name>`` is accepted only from a file nobody but its owner can read;
 - secrets are read lazily through :class:`Secret`, whose ``repr``/``str`` never show the value.
 
-Per-check parameters live under ``[checks.<name>]`` and are validated against each check's own
+Per-check parameters live under ``[thresholds.<name>]`` and are validated against each check's own
 parameters class by :func:`check_params` once the registry is known.
 """
 
@@ -147,7 +147,7 @@ class Settings(_Strict):
 
     run: RunSettings = RunSettings()
     cloudstack: CloudStackSettings = CloudStackSettings()
-    checks: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -185,7 +185,7 @@ class Settings(_Strict):
                 "database": db.database,
                 "password": (s.origin if (s := db.password_secret()) else None),
             },
-            "checks": sorted(self.checks),
+            "thresholds": sorted(self.thresholds),
         }
 
 
@@ -257,11 +257,11 @@ def load_settings(path: Path | None = None) -> Settings:
 
 
 def check_params(settings: Settings, name: str, params_cls: type[BaseModel]) -> BaseModel:
-    """Validate ``[checks.<name>]`` against the check's parameters class (defaults when absent)."""
+    """Validate ``[thresholds.<name>]`` against the check's parameters class (defaults when absent)."""
     try:
-        return params_cls.model_validate(settings.checks.get(name, {}))
+        return params_cls.model_validate(settings.thresholds.get(name, {}))
     except ValidationError as exc:
-        raise _first_error(exc, settings.path, ("checks", name)) from None
+        raise _first_error(exc, settings.path, ("thresholds", name)) from None
 
 
 def example_text() -> str:

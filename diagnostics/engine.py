@@ -36,18 +36,18 @@ def plugin_findings(problems: Sequence[PluginProblem]) -> list[Finding]:
 
 
 def resolve_params(settings: Settings, checks: Sequence[Check[Any]]) -> dict[str, BaseModel]:
-    """Validate ``[checks.<name>]`` for the chosen checks; unknown sections are errors too."""
+    """Validate ``[thresholds.<name>]`` for the chosen checks; unknown sections are errors too."""
     return {c.name: check_params(settings, c.name, c.params) for c in checks}
 
 
 def validate_settings(settings: Settings, registry: Registry) -> None:
     """Everything ``config validate`` can prove without touching the network."""
-    for name in settings.checks:
+    for name in settings.thresholds:
         if name not in registry:
             raise ConfigError(
                 f"no check named {name!r} is installed (known: {', '.join(registry.names())})",
                 file=settings.path,
-                key=f"checks.{name}",
+                key=f"thresholds.{name}",
             )
     resolve_params(settings, list(registry))
 
@@ -115,7 +115,7 @@ def replay(
             )
             continue
         check = registry.get(name)
-        if settings.path is not None and name in settings.checks:
+        if settings.path is not None and name in settings.thresholds:
             params = check_params(settings, name, check.params)
         else:
             try:
@@ -124,7 +124,7 @@ def replay(
                 raise ConfigError(
                     f"parameters in the bundle do not fit this version of the check: {exc}",
                     file=path,
-                    key=f"checks.{name}",
+                    key=f"thresholds.{name}",
                 ) from None
         failure = None if entry.status is CheckStatus.COMPLETED else (entry.status, entry.error or "no reason recorded")
         jobs.append(Job(check=check, params=params, raw=entry.raw, replayed_failure=failure))

@@ -97,14 +97,14 @@ def test_unreadable_secret_file(tmp_path):
 
 def test_check_params_validated_against_the_check(tmp_path):
     registry = Registry.from_entry_points()
-    f = write_config(tmp_path / "c.toml", "[checks.platform]\nmin_versoin = '4.18'\n")
+    f = write_config(tmp_path / "c.toml", "[thresholds.platform]\nmin_versoin = '4.18'\n")
     with pytest.raises(ConfigError) as e:
         validate_settings(load_settings(f), registry)
-    assert e.value.key == "checks.platform.min_versoin"
-    f = write_config(tmp_path / "c.toml", "[checks.nosuch]\nx = 1\n")
+    assert e.value.key == "thresholds.platform.min_versoin"
+    f = write_config(tmp_path / "c.toml", "[thresholds.nosuch]\nx = 1\n")
     with pytest.raises(ConfigError, match="no check named 'nosuch'"):
         validate_settings(load_settings(f), registry)
-    f = write_config(tmp_path / "c.toml", "[checks.platform]\nmin_version = 'four'\n")
+    f = write_config(tmp_path / "c.toml", "[thresholds.platform]\nmin_version = 'four'\n")
     with pytest.raises(ConfigError, match="not a version number"):
         validate_settings(load_settings(f), registry)
 
