@@ -7,31 +7,25 @@ The current version is the ``Complete`` row with the highest id in the ``version
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pydantic import Field, field_validator
 
+from checks import cloudstack_db
 from diagnostics.check import Check, CheckContext, Code, Params, RawEvidence
-from diagnostics.model import Evidence, EvidenceKind, Finding, Severity
-from diagnostics.sources import database
-from diagnostics.sources.errors import SourceError
+from diagnostics.model import Finding, Severity
 
 NAME = "platform"
 VERSION_SQL = "SELECT id, version, updated, step FROM version WHERE step = 'Complete' ORDER BY id DESC LIMIT 1"
 
 CODES = (
     Code(code="CLOUDSTACK_VERSION", severity=Severity.INFO, meaning="the CloudStack version found (supported)"),
+    Code(code="CLOUDSTACK_SETTINGS", severity=Severity.INFO, meaning="settings that shape template handling"),
+    Code(code="SETTING_RISKY", severity=Severity.WARN, meaning="a setting that predicts template trouble"),
     Code(code="VERSION_UNSUPPORTED", severity=Severity.CRIT, meaning="CloudStack is older than the supported minimum"),
     Code(code="VERSION_UNKNOWN", severity=Severity.UNKNOWN, meaning="the version table has no Complete row to read"),
-    Code(code="DB_NOT_CONFIGURED", severity=Severity.UNKNOWN, meaning="no [cloudstack.database] in the config"),
-    Code(
-        code="DB_UNREACHABLE",
-        severity=Severity.UNKNOWN,
-        meaning="the database did not answer (refused, no route, timeout)",
-    ),
-    Code(code="DB_AUTH_FAILED", severity=Severity.UNKNOWN, meaning="the database refused csdiag's credentials"),
-    Code(code="DB_QUERY_FAILED", severity=Severity.UNKNOWN, meaning="the database answered but the query failed"),
+    *cloudstack_db.DB_CODES,
 )
 
 
@@ -57,50 +51,48 @@ def _at_least(version: tuple[int, ...], minimum: tuple[int, ...]) -> bool:
     return version + (0,) * (width - len(version)) >= minimum + (0,) * (width - len(minimum))
 
 
+SETTINGS = (
+    "secondary.storage.capacity.threshold",
+    "zone.secstorage.capacity.notificationthreshold",
+    "secstorage.vm.mtu.size",
+    "max.template.iso.size",
+)
+# Hidden-category rows hold secrets: they are excluded in SQL, never fetched.
+SETTINGS_SQL = (
+    "SELECT name, value, default_value, category FROM configuration "
+    f"WHERE name IN ({', '.join(['%s'] * len(SETTINGS))}) AND category <> 'Hidden' ORDER BY name"
+)
+
+
+def _plan(db: Any, columns: Any) -> dict[str, str]:
+    queries = {"version": VERSION_SQL, "server": "SELECT VERSION() AS server_version"}
+    if {"name", "value", "default_value", "category"} <= columns.get("configuration", set()):
+        queries["settings"] = SETTINGS_SQL
+    return queries
+
+
 def collect(ctx: CheckContext[PlatformParams]) -> RawEvidence:
-    db = ctx.settings.cloudstack.database
-    if db is None:
-        return RawEvidence(data={"configured": False})
-    data: dict[str, Any] = {"configured": True, "target": database.target_of(db), "sql": VERSION_SQL}
-    try:
-        with database.connect(db, timeout_s=ctx.timeout(db.connect_timeout_s + db.query_timeout_s)) as session:
-            data["rows"] = session.rows(VERSION_SQL)
-            data["server_version"] = session.server_version()
-    except SourceError as exc:
-        data["error"] = {"kind": exc.kind, "message": str(exc)}
-    return RawEvidence(data=data)
-
-
-_ERROR_CODES = {"AuthFailed": "DB_AUTH_FAILED", "Unreachable": "DB_UNREACHABLE", "Timeout": "DB_UNREACHABLE"}
+    return cloudstack_db.collect(
+        ctx,
+        required={"version": ("id", "version", "updated", "step")},
+        optional_tables=("configuration",),
+        plan=_plan,
+        args={"settings": SETTINGS},
+    )
 
 
 def evaluate(raw: RawEvidence, params: PlatformParams) -> Iterator[Finding]:
     data = raw.data
-    if not data.get("configured"):
-        yield Finding(
-            check=NAME,
-            code="DB_NOT_CONFIGURED",
-            severity=Severity.UNKNOWN,
-            target="cloudstack database",
-            summary="no [cloudstack.database] section in the configuration: the CloudStack version cannot be read",
-            remediation="Add [cloudstack.database] (host, port, user, password_env, database) "
-            "for a SELECT-only account.",
-        )
+    if (problems := cloudstack_db.failures(NAME, data)) is not None:
+        yield from problems
         return
+    yield from _version(data, params)
+    yield from _settings(data)
+
+
+def _version(data: Mapping[str, Any], params: PlatformParams) -> Iterator[Finding]:
     target = data["target"]
-    if err := data.get("error"):
-        code = _ERROR_CODES.get(err["kind"], "DB_QUERY_FAILED")
-        yield Finding(
-            check=NAME,
-            code=code,
-            severity=Severity.UNKNOWN,
-            target=target,
-            summary=f"cannot read the CloudStack version: {err['message']}",
-            evidence=(Evidence(kind=EvidenceKind.PROBE, source=target, data=err, text=err["message"]),),
-            remediation=_DB_REMEDIATION[code],
-        )
-        return
-    rows = data.get("rows") or []
+    rows = data["results"]["version"]
     if not rows:
         yield Finding(
             check=NAME,
@@ -108,18 +100,20 @@ def evaluate(raw: RawEvidence, params: PlatformParams) -> Iterator[Finding]:
             severity=Severity.UNKNOWN,
             target=target,
             summary="the version table has no 'Complete' row: an upgrade may be unfinished",
-            evidence=(Evidence(kind=EvidenceKind.ROW, source=f"{target} SQL: {data['sql']}", text="no rows"),),
+            evidence=(cloudstack_db.row_evidence(target, "version", data, {}, "no rows"),),
             remediation="Check management-server.log for a failed or running database upgrade.",
         )
         return
     row = rows[0]
+    server = (data["results"].get("server") or [{}])[0].get("server_version", "unknown")
     evidence = (
-        Evidence(
-            kind=EvidenceKind.ROW,
-            source=f"{target} SQL: {data['sql']}",
-            data=row,
-            text=f"version {row['version']} (step {row['step']}, updated {row['updated']}, row id {row['id']}); "
-            f"database server {data.get('server_version', 'unknown')}",
+        cloudstack_db.row_evidence(
+            target,
+            "version",
+            data,
+            row,
+            f"version {row['version']} (step {row['step']}, updated {row['updated']}, row id {row['id']}); "
+            f"database server {server}",
         ),
     )
     version = parse_version(str(row["version"]))
@@ -158,13 +152,79 @@ def evaluate(raw: RawEvidence, params: PlatformParams) -> Iterator[Finding]:
         )
 
 
-_DB_REMEDIATION = {
-    "DB_AUTH_FAILED": "Check [cloudstack.database] user and the password source; grant the account SELECT on cloud.* "
-    "(GRANT SELECT ON cloud.* TO 'csdiag'@'<this host>').",
-    "DB_UNREACHABLE": "Check that MySQL/MariaDB listens on the configured host and port (bind-address), "
-    "and that no firewall blocks it from here.",
-    "DB_QUERY_FAILED": "Check that [cloudstack.database] database names the CloudStack database (usually 'cloud').",
-}
+def _number(value: Any) -> float | None:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _settings(data: Mapping[str, Any]) -> Iterator[Finding]:
+    rows = data["results"].get("settings") or []
+    if not rows:
+        return
+    target = data["target"]
+    # CloudStack uses default_value while value is NULL.
+    effective = {r["name"]: (r["value"] if r["value"] is not None else r["default_value"]) for r in rows}
+    evidence = tuple(
+        cloudstack_db.row_evidence(
+            target,
+            "settings",
+            data,
+            r,
+            f"{r['name']} = {effective[r['name']]}" + (" (default)" if r["value"] is None else ""),
+        )
+        for r in rows
+    )
+    yield Finding(
+        check=NAME,
+        code="CLOUDSTACK_SETTINGS",
+        severity=Severity.INFO,
+        target=target,
+        summary="settings that shape template handling: " + ", ".join(f"{k}={v}" for k, v in sorted(effective.items())),
+        evidence=evidence,
+    )
+    risks: list[tuple[str, str]] = []
+    cap = _number(effective.get("secondary.storage.capacity.threshold"))
+    note = _number(effective.get("zone.secstorage.capacity.notificationthreshold"))
+    mtu = _number(effective.get("secstorage.vm.mtu.size"))
+    size = _number(effective.get("max.template.iso.size"))
+    if "secondary.storage.capacity.threshold" in effective and (cap is None or not 0 < cap <= 0.95):
+        risks.append(
+            (
+                "secondary.storage.capacity.threshold",
+                f"is {effective['secondary.storage.capacity.threshold']}: outside (0, 0.95], stores either "
+                "never take downloads or fill to the brim before CloudStack stops using them",
+            )
+        )
+    if cap is not None and note is not None and note >= cap:
+        risks.append(
+            (
+                "zone.secstorage.capacity.notificationthreshold",
+                f"is {note:g}, not below secondary.storage.capacity.threshold {cap:g}: the low-space alert "
+                "comes only after downloads already stopped",
+            )
+        )
+    if "secstorage.vm.mtu.size" in effective and (mtu is None or not 576 <= mtu <= 9216):
+        risks.append(("secstorage.vm.mtu.size", f"is {effective['secstorage.vm.mtu.size']}: not a usable MTU"))
+    if "max.template.iso.size" in effective and (size is None or size <= 0):
+        risks.append(
+            (
+                "max.template.iso.size",
+                f"is {effective['max.template.iso.size']}: every template download will be refused",
+            )
+        )
+    for name, why in risks:
+        yield Finding(
+            check=NAME,
+            code="SETTING_RISKY",
+            severity=Severity.WARN,
+            target=f"{target} setting {name}",
+            summary=f"{name} {why}",
+            evidence=tuple(e for e in evidence if e.data and e.data.get("name") == name),
+            remediation=f"Review {name} (Global Settings, or updateConfiguration name={name}).",
+        )
+
 
 CHECK = Check(
     name=NAME,

@@ -73,7 +73,8 @@ def _wait(cmd: list[str], seconds: float) -> bool:
 
 
 @contextmanager
-def mariadb_server() -> Iterator[MariaDB]:
+def mariadb_server(buffer_pool: str = "32M") -> Iterator[MariaDB]:
+    """Start a throwaway server; tests keep its memory small, benchmarks give it a production-like pool."""
     for tool in ("mariadbd", "mariadb-install-db", "mariadb-admin"):
         if not shutil.which(tool) and not Path("/usr/sbin", tool).exists():
             unavailable(
@@ -108,7 +109,7 @@ def mariadb_server() -> Iterator[MariaDB]:
             "--bind-address=127.0.0.1",
             "--user=root",
             "--skip-log-bin",
-            "--innodb-buffer-pool-size=32M",
+            f"--innodb-buffer-pool-size={buffer_pool}",
             f"--pid-file={root / 'mariadbd.pid'}",
         ],
         stdout=log,

@@ -1,0 +1,435 @@
+"""The ``templates`` check: which template is stuck, broken or missing on which image store.
+
+Reads ``template_store_ref`` (one row per template × store) with ``vm_template`` and ``image_store``
+(cloudstack.md §2), read only. The big table is scanned once for the rows that matter (in progress,
+failed, or "done" with size 0); healthy rows never leave the database, so memory follows the number of
+findings, not the table. Ages are measured against the database's own UTC clock, recorded with the
+evidence, so a bundle replays the same verdicts later.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field, model_validator
+
+from checks import cloudstack_db, signatures
+from diagnostics.check import Check, CheckContext, Code, Params, RawEvidence
+from diagnostics.model import Evidence, Finding, Metric, Severity
+
+NAME = "templates"
+
+CODES = (
+    Code(
+        code="TEMPLATE_DOWNLOAD_STALLED",
+        severity=Severity.CRIT,
+        meaning="a download in progress has not been updated for too long: nothing tracks it any more",
+    ),
+    Code(
+        code="TEMPLATE_INSTALL_STUCK",
+        severity=Severity.CRIT,
+        meaning="downloaded (100 %) but the install step (checksum, format checks) never finished",
+    ),
+    Code(
+        code="TEMPLATE_DOWNLOAD_ERROR",
+        severity=Severity.CRIT,
+        meaning="the download failed; the error is classified (timeout, checksum, HTTP, format, space, …)",
+    ),
+    Code(code="TEMPLATE_SIZE_ZERO", severity=Severity.CRIT, meaning="a downloaded/Ready template with size 0"),
+    Code(
+        code="TEMPLATE_CHECKSUM_INVALID",
+        severity=Severity.WARN,
+        meaning="the registered checksum can never match (unknown algorithm, wrong length, upper-case hex)",
+    ),
+    Code(
+        code="TEMPLATE_MISSING_ON_STORE",
+        severity=Severity.WARN,
+        meaning="an active template has no copy on an image store of a zone that should hold it",
+    ),
+    Code(
+        code="TEMPLATE_ROW_INCONSISTENT",
+        severity=Severity.UNKNOWN,
+        meaning="the row holds impossible values (percent above 100, dates in the future, negative sizes)",
+    ),
+    *cloudstack_db.DB_CODES,
+)
+
+ERROR_STATES = ("DOWNLOAD_ERROR", "ABANDONED", "UPLOAD_ERROR")
+PROBLEM_ROWS_SQL = (
+    "SELECT r.id AS ref_id, r.store_id, r.template_id, r.created, r.last_updated, r.job_id, r.download_pct, "
+    "r.size, r.physical_size, r.download_state, r.error_str, r.install_path, r.url, r.state, r.store_role, "
+    "t.name AS template_name, t.uuid AS template_uuid, t.type AS template_type, t.format, "
+    "s.name AS store_name, s.url AS store_url, s.data_center_id AS zone_id "
+    "FROM template_store_ref r "
+    "JOIN vm_template t ON t.id = r.template_id AND t.removed IS NULL "
+    "LEFT JOIN image_store s ON s.id = r.store_id "
+    "WHERE (r.destroyed = 0 OR r.destroyed IS NULL) AND ("
+    "r.download_state IN ('DOWNLOAD_IN_PROGRESS', 'DOWNLOAD_ERROR', 'ABANDONED', 'UPLOAD_ERROR') "
+    "OR ((r.download_state = 'DOWNLOADED' OR r.state = 'Ready') "
+    "AND (COALESCE(r.size, 0) <= 0 OR COALESCE(r.physical_size, 0) <= 0))) "
+    "ORDER BY r.template_id, r.store_id"
+)
+CHECKSUM_SQL = (
+    "SELECT id, name, uuid, checksum FROM vm_template "
+    "WHERE removed IS NULL AND checksum IS NOT NULL AND checksum <> '' ORDER BY id"
+)
+# Pairs (active template, writable Image store of an enabled zone) with no row, where the zone should hold
+# the template: every zone for cross-zone templates, else zones where another store already has it.
+MISSING_SQL = (
+    "SELECT t.id AS template_id, t.name AS template_name, t.cross_zones, "
+    "s.id AS store_id, s.name AS store_name, s.data_center_id AS zone_id, z.name AS zone_name "
+    "FROM vm_template t "
+    "JOIN image_store s ON s.role = 'Image' AND s.removed IS NULL AND s.data_center_id IS NOT NULL{readonly} "
+    "JOIN data_center z ON z.id = s.data_center_id AND z.removed IS NULL AND z.allocation_state = 'Enabled' "
+    "WHERE t.removed IS NULL AND t.type <> 'PERHOST'{direct}{active} "
+    "AND (t.cross_zones = 1 OR EXISTS (SELECT 1 FROM template_store_ref r2 JOIN image_store s2 ON s2.id = r2.store_id "
+    "WHERE r2.template_id = t.id AND s2.data_center_id = s.data_center_id AND r2.destroyed = 0)) "
+    "AND NOT EXISTS (SELECT 1 FROM template_store_ref r WHERE r.template_id = t.id AND r.store_id = s.id "
+    "AND r.destroyed = 0) "
+    "ORDER BY t.id, s.id LIMIT %s"
+)
+
+REQUIRED = {
+    "template_store_ref": (
+        "id",
+        "store_id",
+        "template_id",
+        "created",
+        "last_updated",
+        "job_id",
+        "download_pct",
+        "size",
+        "physical_size",
+        "download_state",
+        "error_str",
+        "install_path",
+        "url",
+        "state",
+        "store_role",
+        "destroyed",
+    ),
+    "vm_template": ("id", "name", "uuid", "type", "format", "removed", "checksum", "cross_zones"),
+    "image_store": ("id", "name", "url", "data_center_id", "role", "removed"),
+    "data_center": ("id", "name", "allocation_state", "removed"),
+}
+
+ALGORITHMS = {"MD5": 32, "SHA-1": 40, "SHA-224": 56, "SHA-256": 64, "SHA-384": 96, "SHA-512": 128}
+_BY_LENGTH = {n: a for a, n in ALGORITHMS.items()}
+
+
+class TemplatesParams(Params):
+    stalled_warn_minutes: float = Field(10, gt=0, description="in progress without update for this long → WARN")
+    stalled_crit_minutes: float = Field(60, gt=0, description="… for this long → CRIT")
+    max_missing: int = Field(500, ge=1, le=100_000, description="at most this many TEMPLATE_MISSING_ON_STORE rows")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TemplatesParams:
+        if self.stalled_crit_minutes < self.stalled_warn_minutes:
+            raise ValueError("stalled_crit_minutes must not be below stalled_warn_minutes")
+        return self
+
+
+def _plan(db: Any, columns: Mapping[str, set[str]]) -> dict[str, str]:
+    tmpl, store = columns["vm_template"], columns["image_store"]
+    missing = MISSING_SQL.format(
+        readonly=" AND s.readonly = 0" if "readonly" in store else "",
+        direct=" AND t.direct_download = 0" if "direct_download" in tmpl else "",
+        active=" AND COALESCE(t.state, 'Active') = 'Active'" if "state" in tmpl else "",
+    )
+    return {"problem_rows": PROBLEM_ROWS_SQL, "checksums": CHECKSUM_SQL, "missing": missing}
+
+
+def collect(ctx: CheckContext[TemplatesParams]) -> RawEvidence:
+    raw = cloudstack_db.collect(ctx, required=REQUIRED, plan=_plan, args={"missing": (ctx.params.max_missing + 1,)})
+    return raw
+
+
+# --- evaluation ------------------------------------------------------------------------------------------
+
+
+def target_of(row: Mapping[str, Any]) -> str:
+    template = f'template {row["template_id"]} "{row.get("template_name") or "?"}"'
+    if row.get("store_id") is None:
+        return f"{template} @ no store (direct download)"
+    return f'{template} @ store {row["store_id"]} "{row.get("store_name") or "?"}"'
+
+
+def ui_status(row: Mapping[str, Any]) -> str:
+    """The status text the UI/API shows for this row (cloudstack.md §2)."""
+    state, pct = row.get("download_state"), row.get("download_pct") or 0
+    if state == "DOWNLOADED":
+        return "Download Complete"
+    if state == "DOWNLOAD_IN_PROGRESS":
+        return "Installing Template" if pct >= 100 else f"{pct}% Downloaded"
+    if state == "BYPASSED":
+        return "Bypassed Secondary Storage"
+    if (row.get("error_str") or "").strip():
+        return str(row["error_str"]).strip()
+    return str(row.get("state") or "unknown")
+
+
+def _row_text(row: Mapping[str, Any]) -> str:
+    return (
+        f"ref {row['ref_id']}: download_state {row.get('download_state')}, state {row.get('state')}, "
+        f"pct {row.get('download_pct')}, size {row.get('size')}, physical_size {row.get('physical_size')}, "
+        f"last_updated {row.get('last_updated')}, error_str {row.get('error_str')!r}, "
+        f'install_path {row.get("install_path")}; UI status: "{ui_status(row)}"'
+    )
+
+
+def _minutes(a: datetime, b: datetime) -> float:
+    return (a - b).total_seconds() / 60
+
+
+def _fmt_age(minutes: float) -> str:
+    if minutes < 120:
+        return f"{minutes:.0f} min"
+    if minutes < 48 * 60:
+        return f"{minutes / 60:.1f} h"
+    return f"{minutes / 1440:.1f} days"
+
+
+def evaluate(raw: RawEvidence, params: TemplatesParams) -> Iterator[Finding]:
+    data = raw.data
+    if (problems := cloudstack_db.failures(NAME, data)) is not None:
+        yield from problems
+        return
+    now = cloudstack_db.parse_db_time(data["db_utc"])
+    assert now is not None
+    results = data["results"]
+    for row in results["problem_rows"]:
+        yield from _judge_row(row, now, data, params)
+    for row in results["checksums"]:
+        if (finding := _judge_checksum(row, data)) is not None:
+            yield finding
+    yield from _missing(results["missing"], data, params)
+
+
+def _judge_row(
+    row: Mapping[str, Any], now: datetime, data: Mapping[str, Any], params: TemplatesParams
+) -> Iterator[Finding]:
+    target = target_of(row)
+    evidence = (cloudstack_db.row_evidence(data["target"], "problem_rows", data, row, _row_text(row)),)
+    impossible: list[str] = []
+    pct = row.get("download_pct")
+    if pct is not None and not 0 <= pct <= 100:
+        impossible.append(f"download_pct {pct}")
+        pct = max(0, min(100, pct))
+    for col in ("size", "physical_size"):
+        if (row.get(col) or 0) < 0:
+            impossible.append(f"{col} {row[col]}")
+    updated = cloudstack_db.parse_db_time(row.get("last_updated")) or cloudstack_db.parse_db_time(row.get("created"))
+    if updated is not None and updated > now:
+        impossible.append(f"last_updated {row.get('last_updated')} is in the future (database clock {data['db_utc']})")
+        updated = None
+    if impossible:
+        yield Finding(
+            check=NAME,
+            code="TEMPLATE_ROW_INCONSISTENT",
+            severity=Severity.UNKNOWN,
+            target=target,
+            summary="the row holds impossible values: " + "; ".join(impossible),
+            evidence=evidence,
+            remediation="Do not trust the UI status for this row; check the template on the store itself and "
+            "compare clocks of the management servers and the database (NTP).",
+        )
+    state = row.get("download_state")
+    if state == "DOWNLOAD_IN_PROGRESS":
+        yield from _in_progress(row, pct or 0, updated, now, target, evidence, params)
+    elif state in ERROR_STATES:
+        yield _error(row, target, evidence)
+    if (state == "DOWNLOADED" or row.get("state") == "Ready") and (
+        (row.get("size") or 0) <= 0 or (row.get("physical_size") or 0) <= 0
+    ):
+        yield Finding(
+            check=NAME,
+            code="TEMPLATE_SIZE_ZERO",
+            severity=Severity.CRIT,
+            target=target,
+            summary=f"the template is {ui_status(row)!r} but size {row.get('size')} / physical size "
+            f'{row.get("physical_size")}: the "Size 0" template',
+            details="The API omits a size of 0, so users see no size; deployments from it fail or give empty disks. "
+            "Usual cause: the image store was full or read-only when the SSVM finished the image, so the file or "
+            "template.properties is empty or missing.",
+            evidence=evidence,
+            remediation="Check the store is writable with room (csdiag storage check); fix it, then delete this "
+            "template copy and re-register it, or restart the SSVM so template sync downloads it again.",
+        )
+
+
+def _in_progress(
+    row: Mapping[str, Any],
+    pct: int,
+    updated: datetime | None,
+    now: datetime,
+    target: str,
+    evidence: tuple[Evidence, ...],
+    params: TemplatesParams,
+) -> Iterator[Finding]:
+    if updated is None:
+        return  # no usable timestamp: reported as inconsistent above, or nothing to measure
+    age = _minutes(now, updated)
+    if age < params.stalled_warn_minutes:
+        return
+    severity = Severity.CRIT if age >= params.stalled_crit_minutes else Severity.WARN
+    metric = Metric(
+        name="minutes_since_update",
+        value=round(age, 1),
+        unit="min",
+        warn=params.stalled_warn_minutes,
+        crit=params.stalled_crit_minutes,
+        direction="upper",
+    )
+    if pct >= 100:
+        yield Finding(
+            check=NAME,
+            code="TEMPLATE_INSTALL_STUCK",
+            severity=severity,
+            target=target,
+            summary=f'downloaded but stuck in "Installing Template" for {_fmt_age(age)}',
+            details="The post-download step (checksum verification, format validation, template.properties) "
+            "is hanging or died; the row will not move on its own.",
+            evidence=evidence,
+            metrics=(metric,),
+            remediation="Read the SSVM's /var/log/cloud.log for 'Failed post download script'; check the store is "
+            "writable with room; restart the SSVM (rebootSystemVm) and re-register if it does not recover.",
+        )
+        return
+    yield Finding(
+        check=NAME,
+        code="TEMPLATE_DOWNLOAD_STALLED",
+        severity=severity,
+        target=target,
+        summary=f"download stalled at {pct} %: no update for {_fmt_age(age)} (a tracked download refreshes every 10 s)",
+        details="Download tracking lives only in memory on the management server and the SSVM; after a restart "
+        "of either, a row left in DOWNLOAD_IN_PROGRESS is not tracked by anyone and never finishes.",
+        evidence=evidence,
+        metrics=(metric,),
+        remediation="Restart the cloud service on the SSVM or reboot the SSVM (rebootSystemVm); template sync then "
+        "retries the download — or re-register the template. Check the SSVM can reach the URL "
+        f"({row.get('url') or 'see vm_template.url'}).",
+    )
+
+
+def _error(row: Mapping[str, Any], target: str, evidence: tuple[Evidence, ...]) -> Finding:
+    text = (row.get("error_str") or "").strip()
+    cls = signatures.classify(text, "error_str")
+    facts = dict(cls.facts)
+    detail = ""
+    if cls.signature and cls.signature.code == "CHECKSUM_MISMATCH" and facts.get("expected"):
+        expected = facts["expected"]
+        detail = f" ({facts.get('algorithm', '?')} computed {facts.get('computed', '?')}, expected {expected}"
+        if expected != expected.lower():
+            detail += "; the expected digest is upper-case and can never match: the SSVM compares lower-case hex"
+        detail += ")"
+    elif "http_status" in facts:
+        detail = f" (HTTP {facts['http_status']})"
+    severity = cls.signature.severity if cls.signature else Severity.CRIT
+    return Finding(
+        check=NAME,
+        code="TEMPLATE_DOWNLOAD_ERROR",
+        severity=severity,
+        target=target,
+        summary=f"{row.get('download_state')}: {cls.title}{detail}" + ("" if text else " (no error text recorded)"),
+        details=f"Classified as {cls.code} from error_str {text!r}." if text else "error_str is empty.",
+        evidence=evidence,
+        remediation=cls.signature.remediation
+        if cls.signature
+        else "Read management-server.log and the SSVM's cloud.log around the row's last_updated time for the cause.",
+    )
+
+
+def checksum_problem(checksum: str) -> str | None:
+    """Why a registered checksum can never match, or None when it can."""
+    m = re.fullmatch(r"(?:\{(?P<alg>[^}]*)\})?(?P<hex>.*)", checksum, flags=re.DOTALL)
+    assert m is not None  # the pattern matches any string
+    alg, hexpart = m["alg"], m["hex"]
+    if alg is not None and alg not in ALGORITHMS:
+        return f"unknown algorithm {{{alg}}} (known: {', '.join('{' + a + '}' for a in ALGORITHMS)})"
+    algorithm = alg or "MD5"
+    if not hexpart or not re.fullmatch(r"[0-9a-fA-F]+", hexpart):
+        return f"{hexpart!r} is not a hexadecimal digest"
+    if len(hexpart) != ALGORITHMS[algorithm]:
+        why = f"{len(hexpart)} hex digits, but {algorithm} has {ALGORITHMS[algorithm]}"
+        if alg is None and len(hexpart) in _BY_LENGTH:
+            likely = _BY_LENGTH[len(hexpart)]
+            why += f" (no prefix means MD5; this looks like {likely}: write {{{likely}}})"
+        return why
+    if hexpart != hexpart.lower():
+        return "upper-case hex digits: the SSVM compares case-sensitively against lower-case hex, so it never matches"
+    return None
+
+
+def _judge_checksum(row: Mapping[str, Any], data: Mapping[str, Any]) -> Finding | None:
+    checksum = str(row["checksum"])
+    problem = checksum_problem(checksum)
+    if problem is None:
+        return None
+    return Finding(
+        check=NAME,
+        code="TEMPLATE_CHECKSUM_INVALID",
+        severity=Severity.WARN,
+        target=f'template {row["id"]} "{row["name"]}"',
+        summary=f"registered checksum {checksum!r} can never match: {problem}",
+        details="Every download and copy of this template to a new store or zone will fail with a checksum mismatch.",
+        evidence=(
+            cloudstack_db.row_evidence(data["target"], "checksums", data, row, f"vm_template.checksum = {checksum!r}"),
+        ),
+        remediation="Recompute the digest at the source (sha256sum FILE) and update the template with "
+        "{SHA-256}<lower-case hex> (updateTemplate checksum=…).",
+    )
+
+
+def _missing(rows: list[Mapping[str, Any]], data: Mapping[str, Any], params: TemplatesParams) -> Iterator[Finding]:
+    for row in rows[: params.max_missing]:
+        why = (
+            "a cross-zone template belongs on every store"
+            if row.get("cross_zones")
+            else (f'another store of zone {row["zone_id"]} "{row.get("zone_name")}" already holds it')
+        )
+        yield Finding(
+            check=NAME,
+            code="TEMPLATE_MISSING_ON_STORE",
+            severity=Severity.WARN,
+            target=target_of(row),
+            summary=f"no copy on this store although {why}",
+            details="Typical of an image store added after the template was registered: existing templates are "
+            "not copied to it until template sync runs with a working SSVM.",
+            evidence=(
+                cloudstack_db.row_evidence(
+                    data["target"],
+                    "missing",
+                    data,
+                    row,
+                    f"no template_store_ref row for template {row['template_id']} on store {row['store_id']}",
+                ),
+            ),
+            remediation="Check the zone's SSVM is Up (csdiag ssvm check) and restart it to trigger template sync; "
+            "or copy the template explicitly (copyTemplate).",
+        )
+    if len(rows) > params.max_missing:
+        yield Finding(
+            check=NAME,
+            code="TEMPLATE_MISSING_ON_STORE",
+            severity=Severity.WARN,
+            target="templates @ image stores",
+            summary=f"more than {params.max_missing} template copies are missing; only the first "
+            f"{params.max_missing} are listed",
+            remediation="Raise [thresholds.templates] max_missing to list them all; fix the cause (an SSVM not Up, "
+            "a new store template sync never filled) first.",
+        )
+
+
+CHECK = Check(
+    name=NAME,
+    title="Templates on image stores",
+    description="Stalled, stuck, failed, size-0 and missing template copies, and checksums that can never match "
+    "(database, read only).",
+    codes=CODES,
+    params=TemplatesParams,
+    collect=collect,
+    evaluate=evaluate,
+)
