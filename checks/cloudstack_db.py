@@ -54,6 +54,9 @@ _REMEDIATION = {
 }
 
 Planner = Callable[[database.ReadOnlyDatabase, Mapping[str, set[str]]], Mapping[str, str]]
+# A gatherer runs queries a plain {name: sql} plan cannot express (streamed aggregates, follow-up lookups)
+# and adds to data["sql"] and data["results"] itself.
+Gatherer = Callable[[database.ReadOnlyDatabase, Mapping[str, set[str]], dict[str, Any]], None]
 
 
 def collect(
@@ -62,6 +65,7 @@ def collect(
     plan: Planner,
     args: Mapping[str, tuple[Any, ...]] | None = None,
     optional_tables: Iterable[str] = (),
+    gather: Gatherer | None = None,
 ) -> RawEvidence:
     """Open a read-only session, verify ``required`` tables/columns, run the queries ``plan`` returns.
 
@@ -92,6 +96,8 @@ def collect(
             queries = dict(plan(db, columns))
             data["sql"] = queries
             data["results"] = {name: db.rows(sql, (args or {}).get(name, ())) for name, sql in queries.items()}
+            if gather is not None:
+                gather(db, columns, data)
     except SourceError as exc:
         data["error"] = {"kind": exc.kind, "message": str(exc)}
     return RawEvidence(data=data)

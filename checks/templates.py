@@ -58,39 +58,64 @@ CODES = (
 )
 
 ERROR_STATES = ("DOWNLOAD_ERROR", "ABANDONED", "UPLOAD_ERROR")
+_LIVE = "(r.destroyed = 0 OR r.destroyed IS NULL)"
+_PROBLEM = (
+    "(r.download_state IN ('DOWNLOAD_IN_PROGRESS', 'DOWNLOAD_ERROR', 'ABANDONED', 'UPLOAD_ERROR') "
+    "OR ((r.download_state = 'DOWNLOADED' OR r.state = 'Ready') "
+    "AND (COALESCE(r.size, 0) <= 0 OR COALESCE(r.physical_size, 0) <= 0)))"
+)
+# One pass over template_store_ref, grouped by template. Only templates that matter come back: with
+# problem rows, or not on every writable store (the {writable} placeholder lists their ids). The
+# template_id index would cost a random row lookup per row; a plain scan with a hash aggregate is twice
+# as fast (bench/templates.py), hence IGNORE INDEX.
+COVERAGE_SQL = (
+    f"SELECT r.template_id, SUM({_PROBLEM}) AS problems, "
+    "COUNT(DISTINCT CASE WHEN r.store_id IN ({writable}) THEN r.store_id END) AS on_writable "
+    f"FROM template_store_ref r IGNORE INDEX (template_id) WHERE {_LIVE} GROUP BY r.template_id "
+    "HAVING problems > 0 OR on_writable < {total} ORDER BY NULL"
+)
+# Cross-zone templates with no live copy anywhere are absent from the aggregate but missing everywhere.
+UNPLACED_CROSS_ZONE_SQL = (
+    "SELECT t.id AS template_id FROM vm_template t WHERE t.removed IS NULL AND t.cross_zones = 1 AND NOT EXISTS "
+    f"(SELECT 1 FROM template_store_ref r WHERE r.template_id = t.id AND {_LIVE})"
+)
+# Where the templates that are not everywhere do have copies (through the template_id index).
+PLACEMENT_SQL = (
+    f"SELECT r.template_id, r.store_id FROM template_store_ref r WHERE r.template_id IN ({{ids}}) AND {_LIVE} "
+    "AND r.store_id IS NOT NULL"
+)
+TEMPLATES_SQL = (
+    "SELECT id AS template_id, name AS template_name, cross_zones, type AS template_type{tcols} "
+    "FROM vm_template WHERE removed IS NULL AND id IN ({ids})"
+)
+# The rows behind the problem counts, fetched by template id through the template_id index.
 PROBLEM_ROWS_SQL = (
     "SELECT r.id AS ref_id, r.store_id, r.template_id, r.created, r.last_updated, r.job_id, r.download_pct, "
     "r.size, r.physical_size, r.download_state, r.error_str, r.install_path, r.url, r.state, r.store_role, "
     "t.name AS template_name, t.uuid AS template_uuid, t.type AS template_type, t.format, "
     "s.name AS store_name, s.url AS store_url, s.data_center_id AS zone_id "
     "FROM template_store_ref r "
-    "JOIN vm_template t ON t.id = r.template_id AND t.removed IS NULL "
+    "JOIN vm_template t ON t.id = r.template_id "
     "LEFT JOIN image_store s ON s.id = r.store_id "
-    "WHERE (r.destroyed = 0 OR r.destroyed IS NULL) AND ("
-    "r.download_state IN ('DOWNLOAD_IN_PROGRESS', 'DOWNLOAD_ERROR', 'ABANDONED', 'UPLOAD_ERROR') "
-    "OR ((r.download_state = 'DOWNLOADED' OR r.state = 'Ready') "
-    "AND (COALESCE(r.size, 0) <= 0 OR COALESCE(r.physical_size, 0) <= 0))) "
+    f"WHERE r.template_id IN ({{ids}}) AND {_LIVE} AND {_PROBLEM} "
     "ORDER BY r.template_id, r.store_id"
+)
+STORES_SQL = (
+    "SELECT s.id, s.name, s.data_center_id AS zone_id, z.name AS zone_name{readonly} FROM image_store s "
+    "JOIN data_center z ON z.id = s.data_center_id AND z.removed IS NULL AND z.allocation_state = 'Enabled' "
+    "WHERE s.role = 'Image' AND s.removed IS NULL ORDER BY s.id"
+)
+# Only the checksums that are not of a valid form leave the database; checksum_problem() says why.
+VALID_CHECKSUM = (
+    r"^(\{MD5\})?[0-9a-f]{32}$|^\{SHA-1\}[0-9a-f]{40}$|^\{SHA-224\}[0-9a-f]{56}$|"
+    r"^\{SHA-256\}[0-9a-f]{64}$|^\{SHA-384\}[0-9a-f]{96}$|^\{SHA-512\}[0-9a-f]{128}$"
 )
 CHECKSUM_SQL = (
     "SELECT id, name, uuid, checksum FROM vm_template "
-    "WHERE removed IS NULL AND checksum IS NOT NULL AND checksum <> '' ORDER BY id"
+    "WHERE removed IS NULL AND checksum IS NOT NULL AND checksum <> '' "
+    "AND NOT (CAST(checksum AS BINARY) REGEXP %s) ORDER BY id"
 )
-# Pairs (active template, writable Image store of an enabled zone) with no row, where the zone should hold
-# the template: every zone for cross-zone templates, else zones where another store already has it.
-MISSING_SQL = (
-    "SELECT t.id AS template_id, t.name AS template_name, t.cross_zones, "
-    "s.id AS store_id, s.name AS store_name, s.data_center_id AS zone_id, z.name AS zone_name "
-    "FROM vm_template t "
-    "JOIN image_store s ON s.role = 'Image' AND s.removed IS NULL AND s.data_center_id IS NOT NULL{readonly} "
-    "JOIN data_center z ON z.id = s.data_center_id AND z.removed IS NULL AND z.allocation_state = 'Enabled' "
-    "WHERE t.removed IS NULL AND t.type <> 'PERHOST'{direct}{active} "
-    "AND (t.cross_zones = 1 OR EXISTS (SELECT 1 FROM template_store_ref r2 JOIN image_store s2 ON s2.id = r2.store_id "
-    "WHERE r2.template_id = t.id AND s2.data_center_id = s.data_center_id AND r2.destroyed = 0)) "
-    "AND NOT EXISTS (SELECT 1 FROM template_store_ref r WHERE r.template_id = t.id AND r.store_id = s.id "
-    "AND r.destroyed = 0) "
-    "ORDER BY t.id, s.id LIMIT %s"
-)
+_CHUNK = 500
 
 REQUIRED = {
     "template_store_ref": (
@@ -133,18 +158,101 @@ class TemplatesParams(Params):
 
 
 def _plan(db: Any, columns: Mapping[str, set[str]]) -> dict[str, str]:
-    tmpl, store = columns["vm_template"], columns["image_store"]
-    missing = MISSING_SQL.format(
-        readonly=" AND s.readonly = 0" if "readonly" in store else "",
-        direct=" AND t.direct_download = 0" if "direct_download" in tmpl else "",
-        active=" AND COALESCE(t.state, 'Active') = 'Active'" if "state" in tmpl else "",
-    )
-    return {"problem_rows": PROBLEM_ROWS_SQL, "checksums": CHECKSUM_SQL, "missing": missing}
+    readonly = ", s.readonly" if "readonly" in columns["image_store"] else ""
+    return {"stores": STORES_SQL.format(readonly=readonly), "checksums": CHECKSUM_SQL}
 
 
 def collect(ctx: CheckContext[TemplatesParams]) -> RawEvidence:
-    raw = cloudstack_db.collect(ctx, required=REQUIRED, plan=_plan, args={"missing": (ctx.params.max_missing + 1,)})
-    return raw
+    def gather(db: Any, columns: Mapping[str, set[str]], data: dict[str, Any]) -> None:
+        _gather(db, columns, data, ctx.params)
+
+    return cloudstack_db.collect(
+        ctx, required=REQUIRED, plan=_plan, args={"checksums": (VALID_CHECKSUM,)}, gather=gather
+    )
+
+
+def missing_stores(
+    template: Mapping[str, Any],
+    present: set[int],
+    writable: Mapping[int, list[Mapping[str, Any]]],
+    zone_of: Mapping[int, int],
+) -> list[Mapping[str, Any]]:
+    """Writable Image stores of the zones that should hold ``template`` but do not: every enabled zone
+    for a cross-zone template, else the zones where some store already holds it."""
+    zones = writable if template.get("cross_zones") else {zone_of[s] for s in present if s in zone_of}
+    return [s for z in sorted(zones) for s in writable.get(z, []) if s["id"] not in present]
+
+
+def _chunked(db: Any, sql: str, ids: list[int]) -> list[dict[str, Any]]:
+    """``sql`` with an ``{ids}`` placeholder, run over ``ids`` in chunks of bound parameters."""
+    rows: list[dict[str, Any]] = []
+    for i in range(0, len(ids), _CHUNK):
+        part = ids[i : i + _CHUNK]
+        rows += db.rows(sql.format(ids=", ".join(["%s"] * len(part))), part)
+    return rows
+
+
+def _gather(db: Any, columns: Mapping[str, set[str]], data: dict[str, Any], params: TemplatesParams) -> None:
+    stores = data["results"]["stores"]
+    writable: dict[int, list[Mapping[str, Any]]] = {}
+    for s in stores:
+        if not s.get("readonly"):
+            writable.setdefault(int(s["zone_id"]), []).append(s)
+    writable_ids = [int(s["id"]) for group in writable.values() for s in group]
+    zone_of = {int(s["id"]): int(s["zone_id"]) for s in stores}
+    coverage_sql = COVERAGE_SQL.format(
+        writable=", ".join(["%s"] * len(writable_ids)) or "NULL", total=len(writable_ids)
+    )
+    # Streamed, so that memory follows the templates that matter, not the table.
+    aggregates = {int(a["template_id"]): a for a in db.stream(coverage_sql, writable_ids)}
+    for r in db.rows(UNPLACED_CROSS_ZONE_SQL):
+        aggregates.setdefault(int(r["template_id"]), {"problems": 0, "on_writable": 0})
+    placed: dict[int, set[int]] = {}
+    partial = sorted(t for t, a in aggregates.items() if int(a["on_writable"] or 0) < len(writable_ids))
+    for r in _chunked(db, PLACEMENT_SQL, partial):
+        placed.setdefault(int(r["template_id"]), set()).add(int(r["store_id"]))
+    optional = "".join(f", {c}" for c in ("direct_download", "state") if c in columns["vm_template"])
+    templates_sql = TEMPLATES_SQL.format(tcols=optional, ids="{ids}")
+    with_problems: list[int] = []
+    missing: list[dict[str, Any]] = []
+    for row in _chunked(db, templates_sql, sorted(aggregates)):
+        tid = int(row["template_id"])
+        agg = aggregates[tid]
+        if agg["problems"]:
+            with_problems.append(tid)
+        if (
+            row.get("direct_download")
+            or row.get("template_type") == "PERHOST"
+            or (row.get("state") or "Active") != "Active"
+            or len(missing) > params.max_missing
+        ):
+            continue
+        if int(agg["on_writable"] or 0) >= len(writable_ids):
+            continue  # on every writable store
+        missing += [
+            {
+                "template_id": tid,
+                "template_name": row["template_name"],
+                "cross_zones": row["cross_zones"],
+                "store_id": s["id"],
+                "store_name": s["name"],
+                "zone_id": s["zone_id"],
+                "zone_name": s["zone_name"],
+            }
+            for s in missing_stores(row, placed.get(tid, set()), writable, zone_of)
+        ]
+    data["sql"].update(
+        {
+            "coverage": coverage_sql,
+            "unplaced": UNPLACED_CROSS_ZONE_SQL,
+            "placement": PLACEMENT_SQL.format(ids="<ids>"),
+            "templates": templates_sql.format(ids="<ids>"),
+            "problem_rows": PROBLEM_ROWS_SQL.format(ids="<ids>"),
+        }
+    )
+    data["results"].update(
+        {"problem_rows": _chunked(db, PROBLEM_ROWS_SQL, with_problems), "missing": missing[: params.max_missing + 1]}
+    )
 
 
 # --- evaluation ------------------------------------------------------------------------------------------

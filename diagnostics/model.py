@@ -141,13 +141,16 @@ class Evidence:
             at=_parse_time(d.get("at"), "evidence.at"),
         )
 
-    def summary(self, width: int = 160) -> str:
-        """A one-line rendering for tables and CSV cells."""
+    def summary(self, width: int = 160, source_width: int = 60) -> str:
+        """A one-line rendering for tables and CSV cells (long sources such as SQL are shortened)."""
         body = self.text if self.text is not None else ", ".join(f"{k}={v}" for k, v in (self.data or {}).items())
         line = " ".join(body.split())
         if len(line) > width:
             line = line[: width - 1] + "…"
-        return f"[{self.kind.value}] {self.source}: {line}"
+        source = " ".join(self.source.split())
+        if len(source) > source_width:
+            source = source[: source_width - 1] + "…"
+        return f"[{self.kind.value}] {source}: {line}"
 
 
 @dataclass(frozen=True, kw_only=True)

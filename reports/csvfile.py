@@ -42,7 +42,7 @@ def _row(f: Finding) -> dict[str, Any]:
         "summary": f.summary,
         "details": f.details,
         "remediation": f.remediation,
-        "evidence": "\n".join(e.summary(width=1000) for e in f.evidence),
+        "evidence": "\n".join(e.summary(width=1000, source_width=1000) for e in f.evidence),
         "metrics": "; ".join(
             f"{m.name}={m.value if m.value is not None else 'U'}{m.unit}"
             + (f" (warn {m.warn}, crit {m.crit})" if m.warn is not None or m.crit is not None else "")

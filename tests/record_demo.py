@@ -2,8 +2,8 @@
 
     python -m tests.record_demo examples/demo-bundle
 
-Each check's integration environment contributes its part: the demo site is seeded here with the
-same fixtures the integration tests use, then one `csdiag collect` gathers the evidence.
+The demo site is seeded with the same fixtures the integration tests use (tests/services), then one
+`csdiag collect` gathers the evidence of every check. Each new check adds its part here.
 """
 
 from __future__ import annotations
@@ -16,21 +16,102 @@ import tempfile
 from pathlib import Path
 
 from tests.conftest import db_config
-from tests.services.mariadb import READER_PASSWORD, MariaDB, mariadb_server
+from tests.services.cloudstack_site import Site
+from tests.services.mariadb import READER_PASSWORD, mariadb_server
 
 
-def seed_platform(server: MariaDB, database: str) -> None:
-    """An installation upgraded 4.17 → 4.18, with a 4.19 upgrade that never finished."""
-    server.set_version(database, "4.17.2.0", "4.18.1.0")
-    server.execute("INSERT INTO version (version, updated, step) VALUES ('4.19.0.0', NOW(), 'Upgrade')", database)
+def seed_site(site: Site) -> None:
+    """A three-zone installation with the classic template troubles."""
+    site.version("4.17.2.0", "4.18.1.0")
+    site.sql("INSERT INTO version (version, updated, step) VALUES ('4.19.0.0', NOW(), 'Upgrade')")
+    for name, value, default in (
+        ("secondary.storage.capacity.threshold", None, "0.90"),
+        ("zone.secstorage.capacity.notificationthreshold", "0.95", "0.75"),
+        ("secstorage.vm.mtu.size", "9000", "1500"),
+        ("max.template.iso.size", None, "50"),
+        ("ping.interval", None, "60"),
+        ("ping.timeout", None, "2.5"),
+    ):
+        site.setting(name, value, default)
+    site.setting("secstorage.ssl.cert.domain", "hidden-value-never-read", "", category="Hidden")
+
+    east = site.zone("zone-east")
+    east1 = site.store(east, "east-nfs-1", url="nfs://10.20.0.5/export/secondary")
+    east2 = site.store(east, "east-nfs-2", url="nfs://10.20.0.6/export/secondary")  # added last week, never filled
+    site.ssvm(east, "s-11-VM", ips={"Control": "169.254.2.11", "Management": "10.20.1.11", "Public": "192.0.2.11"})
+    debian = site.template("debian-12-generic", checksum="{SHA-256}" + "3f" * 32)
+    site.ref(debian, east1)
+    ubuntu = site.template("ubuntu-24.04-server", checksum="{SHA-256}" + "7a" * 32)
+    site.ref(
+        ubuntu,
+        east1,
+        download_state="DOWNLOAD_IN_PROGRESS",
+        state="Creating",
+        pct=40,
+        size=0,
+        physical_size=0,
+        error_str="40% Downloaded",
+        minutes_ago=185,
+    )
+    windows = site.template("windows-2022-std")
+    site.ref(
+        windows,
+        east1,
+        download_state="DOWNLOAD_IN_PROGRESS",
+        state="Creating",
+        pct=100,
+        size=0,
+        physical_size=0,
+        error_str="Download success, starting install ",
+        minutes_ago=95,
+    )
+    rocky = site.template("rocky-9.4", checksum="{SHA-256}" + "C0FFEE" * 10 + "ABCD")
+    site.ref(
+        rocky,
+        east1,
+        download_state="DOWNLOAD_ERROR",
+        state="Allocated",
+        pct=100,
+        size=0,
+        physical_size=0,
+        error_str='Failed post download script: checksum "{SHA-256}' + "c0ffee" * 10 + "abcd\" didn't match "
+        'the given value, "{SHA-256}' + "C0FFEE" * 10 + 'ABCD"',
+        minutes_ago=300,
+    )
+    alma = site.template("alma-9")
+    site.ref(
+        alma,
+        east1,
+        download_state="DOWNLOAD_ERROR",
+        state="Allocated",
+        pct=0,
+        size=0,
+        physical_size=0,
+        error_str=" HTTP Server returned 404 (expected 200 OK) ",
+        minutes_ago=600,
+    )
+    fedora = site.template("fedora-40-cloud")
+    site.ref(fedora, east1, size=0, physical_size=0, error_str="Install completed successfully")
+
+    west = site.zone("zone-west")
+    west1 = site.store(west, "west-nfs-1", url="nfs://10.30.0.5/export/secondary")
+    site.ssvm(
+        west,
+        "s-12-VM",
+        agent_status="Alert",
+        ips={"Control": "169.254.3.12", "Management": "10.30.1.12", "Public": "192.0.2.12"},
+    )
+    site.ref(debian, west1)
+    site.zone("zone-lab")  # enabled, no store, no SSVM
+    del east2
 
 
 def main(out: Path) -> None:
     with mariadb_server() as server, tempfile.TemporaryDirectory() as tmp:
-        database = server.create_cloud_db("cloud")
-        seed_platform(server, database)
+        site = Site(server, server.create_cloud_db("cloud"))
+        seed_site(site)
         cfg = Path(tmp) / "csdiag.toml"
-        cfg.write_text(db_config(server, database))
+        cfg.write_text(db_config(server, site.database))
         if out.exists():
             shutil.rmtree(out)
         env = {**os.environ, "CSDIAG_TEST_DB_PASSWORD": READER_PASSWORD}

@@ -98,6 +98,29 @@ class ReadOnlyDatabase:
             )
         return self._execute(sql, args)
 
+    def stream(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> Iterator[dict[str, Any]]:
+        """Rows one at a time from an unbuffered cursor: memory stays flat however many rows come.
+        Consume the iterator fully before sending the next statement."""
+        import pymysql
+
+        if not _READ_RE.match(sql):
+            raise NotPermitted(
+                f"{self.where}: csdiag only reads; refused to send: {sql.split()[0] if sql.split() else sql!r}"
+            )
+        try:
+            with self._conn.cursor(pymysql.cursors.SSDictCursor) as cur:
+                cur.execute(sql, args or None)
+                for row in cur:
+                    yield {k: jsonable(v) for k, v in row.items()}
+        except (pymysql.err.MySQLError, OSError) as exc:
+            raise translate(exc, self.where) from exc
+
+    def set_session(self, variable: str, value: int) -> None:
+        """Set a numeric session variable (for example group_concat_max_len)."""
+        if not re.fullmatch(r"[a-z_]+", variable):
+            raise NotPermitted(f"{self.where}: refusing to set {variable!r}")
+        self._execute(f"SET SESSION {variable} = {int(value)}")
+
     def _execute(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
         import pymysql
 
@@ -131,14 +154,18 @@ def connect(settings: DatabaseSettings, *, timeout_s: float) -> Iterator[ReadOnl
             password=password,
             database=settings.database,
             connect_timeout=connect_timeout,
-            read_timeout=io_timeout,
-            write_timeout=io_timeout,
+            # pymysql reads the server's greeting with read_timeout: a server that accepts TCP and never
+            # greets must fail within the connect timeout, so queries get their longer limit only below.
+            read_timeout=connect_timeout,
+            write_timeout=connect_timeout,
             charset="utf8mb4",
             cursorclass=pymysql.cursors.DictCursor,
             autocommit=False,
         )
     except (pymysql.err.MySQLError, OSError) as exc:
         raise translate(exc, where) from exc
+    # No public setter exists; both attributes are read before every socket operation (pymysql ≥ 1.0).
+    conn._read_timeout = conn._write_timeout = io_timeout
     db = ReadOnlyDatabase(conn, where)
     try:
         db._execute("SET SESSION TRANSACTION READ ONLY")

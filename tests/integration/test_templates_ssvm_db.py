@@ -41,23 +41,60 @@ def test_stalled_and_stuck_downloads(site, tmp_path, db_env):
     ids = site.healthy_zone()
     store = ids["store"]
     t_slow = site.template("ubuntu-24.04")
-    site.ref(t_slow, store, download_state="DOWNLOAD_IN_PROGRESS", state="Creating", pct=40, size=0,
-             physical_size=0, error_str="40% Downloaded", minutes_ago=180)
+    site.ref(
+        t_slow,
+        store,
+        download_state="DOWNLOAD_IN_PROGRESS",
+        state="Creating",
+        pct=40,
+        size=0,
+        physical_size=0,
+        error_str="40% Downloaded",
+        minutes_ago=180,
+    )
     t_warn = site.template("rocky-9")
-    site.ref(t_warn, store, download_state="DOWNLOAD_IN_PROGRESS", state="Creating", pct=75, size=0,
-             physical_size=0, error_str=None, minutes_ago=20)
+    site.ref(
+        t_warn,
+        store,
+        download_state="DOWNLOAD_IN_PROGRESS",
+        state="Creating",
+        pct=75,
+        size=0,
+        physical_size=0,
+        error_str=None,
+        minutes_ago=20,
+    )
     t_fresh = site.template("alma-9")
-    site.ref(t_fresh, store, download_state="DOWNLOAD_IN_PROGRESS", state="Creating", pct=10, size=0,
-             physical_size=0, minutes_ago=0.1)
+    site.ref(
+        t_fresh,
+        store,
+        download_state="DOWNLOAD_IN_PROGRESS",
+        state="Creating",
+        pct=10,
+        size=0,
+        physical_size=0,
+        minutes_ago=0.1,
+    )
     t_stuck = site.template("win-2022")
-    site.ref(t_stuck, store, download_state="DOWNLOAD_IN_PROGRESS", state="Creating", pct=100, size=0,
-             physical_size=0, error_str="Download success, starting install ", minutes_ago=90)
+    site.ref(
+        t_stuck,
+        store,
+        download_state="DOWNLOAD_IN_PROGRESS",
+        state="Creating",
+        pct=100,
+        size=0,
+        physical_size=0,
+        error_str="Download success, starting install ",
+        minutes_ago=90,
+    )
     _, findings = triage(site, tmp_path, db_env)
-    assert codes(findings) == sorted([
-        ("TEMPLATE_DOWNLOAD_STALLED", "CRIT", f'template {t_slow} "ubuntu-24.04" @ store {store} "zone-ok-nfs"'),
-        ("TEMPLATE_DOWNLOAD_STALLED", "WARN", f'template {t_warn} "rocky-9" @ store {store} "zone-ok-nfs"'),
-        ("TEMPLATE_INSTALL_STUCK", "CRIT", f'template {t_stuck} "win-2022" @ store {store} "zone-ok-nfs"'),
-    ])
+    assert codes(findings) == sorted(
+        [
+            ("TEMPLATE_DOWNLOAD_STALLED", "CRIT", f'template {t_slow} "ubuntu-24.04" @ store {store} "zone-ok-nfs"'),
+            ("TEMPLATE_DOWNLOAD_STALLED", "WARN", f'template {t_warn} "rocky-9" @ store {store} "zone-ok-nfs"'),
+            ("TEMPLATE_INSTALL_STUCK", "CRIT", f'template {t_stuck} "win-2022" @ store {store} "zone-ok-nfs"'),
+        ]
+    )
     slow = next(f for f in findings if "ubuntu" in f["target"])
     assert "stalled at 40 %" in slow["summary"] and "3.0 h" in slow["summary"]
     assert 'UI status: "40% Downloaded"' in slow["evidence"][0]["text"]
@@ -69,21 +106,40 @@ def test_stalled_and_stuck_downloads(site, tmp_path, db_env):
 def test_thresholds_come_from_config(site, tmp_path, db_env):
     ids = site.healthy_zone()
     t = site.template("slowpoke")
-    site.ref(t, ids["store"], download_state="DOWNLOAD_IN_PROGRESS", state="Creating", pct=5, size=0,
-             physical_size=0, minutes_ago=20)
-    _, findings = triage(site, tmp_path, db_env,
-                         extra_config="\n[thresholds.templates]\nstalled_warn_minutes = 5\nstalled_crit_minutes = 15\n")
+    site.ref(
+        t,
+        ids["store"],
+        download_state="DOWNLOAD_IN_PROGRESS",
+        state="Creating",
+        pct=5,
+        size=0,
+        physical_size=0,
+        minutes_ago=20,
+    )
+    _, findings = triage(
+        site,
+        tmp_path,
+        db_env,
+        extra_config="\n[thresholds.templates]\nstalled_warn_minutes = 5\nstalled_crit_minutes = 15\n",
+    )
     assert [(f["code"], f["severity"]) for f in findings] == [("TEMPLATE_DOWNLOAD_STALLED", "CRIT")]
 
 
 ERRORS = [
     ("Timeout waiting for response from storage host", "DOWNLOAD_TIMEOUT", "CRIT"),
     ("Storage agent or storage VM disconnected", "STORAGE_DISCONNECTED", "CRIT"),
-    ('Failed post download script: checksum "{SHA-256}' + "a" * 64 + "\" didn't match the given value, "
-     '"{SHA-256}' + "B" * 64 + '"', "CHECKSUM_MISMATCH", "CRIT"),
+    (
+        'Failed post download script: checksum "{SHA-256}' + "a" * 64 + "\" didn't match the given value, "
+        '"{SHA-256}' + "B" * 64 + '"',
+        "CHECKSUM_MISMATCH",
+        "CRIT",
+    ),
     (" HTTP Server returned 404 (expected 200 OK) ", "DOWNLOAD_FAILED", "CRIT"),
-    ("Failed post download script: The downloaded file is not a valid QCOW2. Image header magic mismatch",
-     "INVALID_TEMPLATE_FORMAT", "CRIT"),
+    (
+        "Failed post download script: The downloaded file is not a valid QCOW2. Image header magic mismatch",
+        "INVALID_TEMPLATE_FORMAT",
+        "CRIT",
+    ),
     ("Unable to download due to No space left on device", "STORAGE_FULL", "CRIT"),
     ("Failed to install: java.io.IOException: Read-only file system", "STORAGE_READ_ONLY", "CRIT"),
     ("Stream closed", "DOWNLOAD_FAILED", "CRIT"),
@@ -98,8 +154,17 @@ def test_error_rows_are_classified(site, tmp_path, db_env):
     for n, (text, kind, sev) in enumerate(ERRORS):
         t = site.template(f"broken-{n}")
         state = "ABANDONED" if n == 1 else "DOWNLOAD_ERROR"
-        site.ref(t, ids["store"], download_state=state, state="Allocated", pct=0, size=0, physical_size=0,
-                 error_str=text, minutes_ago=30)
+        site.ref(
+            t,
+            ids["store"],
+            download_state=state,
+            state="Allocated",
+            pct=0,
+            size=0,
+            physical_size=0,
+            error_str=text,
+            minutes_ago=30,
+        )
         expected[f'template {t} "broken-{n}" @ store {ids["store"]} "zone-ok-nfs"'] = (kind, sev)
     _, findings = triage(site, tmp_path, db_env)
     got = {f["target"]: f for f in findings}
@@ -154,11 +219,21 @@ def test_template_missing_on_a_new_store(site, tmp_path, db_env):
     cross = site.template("cross-zone-iso", cross_zones=1)
     site.ref(cross, ids["store"])
     _, findings = triage(site, tmp_path, db_env)
-    assert codes(findings) == sorted([
-        ("TEMPLATE_MISSING_ON_STORE", "WARN", f'template {ids["template"]} "zone-ok-debian" @ store {new_store} "zone-ok-nfs2"'),
-        ("TEMPLATE_MISSING_ON_STORE", "WARN", f'template {cross} "cross-zone-iso" @ store {new_store} "zone-ok-nfs2"'),
-        ("TEMPLATE_MISSING_ON_STORE", "WARN", f'template {cross} "cross-zone-iso" @ store {s2} "zone-b-nfs"'),
-    ])
+    assert codes(findings) == sorted(
+        [
+            (
+                "TEMPLATE_MISSING_ON_STORE",
+                "WARN",
+                f'template {ids["template"]} "zone-ok-debian" @ store {new_store} "zone-ok-nfs2"',
+            ),
+            (
+                "TEMPLATE_MISSING_ON_STORE",
+                "WARN",
+                f'template {cross} "cross-zone-iso" @ store {new_store} "zone-ok-nfs2"',
+            ),
+            ("TEMPLATE_MISSING_ON_STORE", "WARN", f'template {cross} "cross-zone-iso" @ store {s2} "zone-b-nfs"'),
+        ]
+    )
 
 
 def test_ssvm_states(site, tmp_path, db_env):
@@ -177,13 +252,15 @@ def test_ssvm_states(site, tmp_path, db_env):
     site.setting("ping.interval", "60", "60")
     site.setting("ping.timeout", None, "2.5")
     _, findings = triage(site, tmp_path, db_env, only="ssvm")
-    assert codes(findings) == sorted([
-        ("SSVM_AGENT_NOT_UP", "CRIT", f'ssvm s-1-VM (zone {z_alert} "zone-alert")'),
-        ("SSVM_MISSING", "CRIT", f'zone {z_none} "zone-empty"'),
-        ("SSVM_NOT_RUNNING", "CRIT", f'ssvm s-2-VM (zone {z_stopped} "zone-stopped")'),
-        ("SSVM_PING_STALE", "WARN", f'ssvm s-3-VM (zone {z_stale} "zone-stale")'),
-        ("SSVM_AGENT_NOT_UP", "CRIT", f'ssvm s-4-VM (zone {z_noagent} "zone-noagent")'),
-    ])
+    assert codes(findings) == sorted(
+        [
+            ("SSVM_AGENT_NOT_UP", "CRIT", f'ssvm s-1-VM (zone {z_alert} "zone-alert")'),
+            ("SSVM_MISSING", "CRIT", f'zone {z_none} "zone-empty"'),
+            ("SSVM_NOT_RUNNING", "CRIT", f'ssvm s-2-VM (zone {z_stopped} "zone-stopped")'),
+            ("SSVM_PING_STALE", "WARN", f'ssvm s-3-VM (zone {z_stale} "zone-stale")'),
+            ("SSVM_AGENT_NOT_UP", "CRIT", f'ssvm s-4-VM (zone {z_noagent} "zone-noagent")'),
+        ]
+    )
     alert = next(f for f in findings if "s-1-VM" in f["target"])
     assert "Alert" in alert["summary"] and "8250" in alert["details"]
     assert "Control 169.254.3.4" in alert["evidence"][0]["text"]
@@ -200,18 +277,29 @@ def test_schema_versions(site, tmp_path, db_env, schema):
     if schema in ("4.20", "4.22"):
         site.sql("ALTER TABLE vm_template ADD COLUMN arch VARCHAR(16) DEFAULT 'x86_64'")
     if schema == "4.22":
-        site.sql("ALTER TABLE vm_template ADD COLUMN for_cks TINYINT(1) NOT NULL DEFAULT 0, "
-                 "ADD COLUMN extension_id BIGINT UNSIGNED")
+        site.sql(
+            "ALTER TABLE vm_template ADD COLUMN for_cks TINYINT(1) NOT NULL DEFAULT 0, "
+            "ADD COLUMN extension_id BIGINT UNSIGNED"
+        )
         site.sql("ALTER TABLE configuration MODIFY scope BIGINT")
     ids = site.healthy_zone()
     t = site.template("stalled")
-    site.ref(t, ids["store"], download_state="DOWNLOAD_IN_PROGRESS", state="Creating", pct=40, size=0,
-             physical_size=0, minutes_ago=180)
+    site.ref(
+        t,
+        ids["store"],
+        download_state="DOWNLOAD_IN_PROGRESS",
+        state="Creating",
+        pct=40,
+        size=0,
+        physical_size=0,
+        minutes_ago=180,
+    )
     site.zone("no-ssvm")
     site.setting("secondary.storage.capacity.threshold", None, "0.90")
     _, findings = triage(site, tmp_path, db_env, only="templates,ssvm,platform")
     assert sorted(f["code"] for f in findings) == sorted(
-        ["TEMPLATE_DOWNLOAD_STALLED", "SSVM_MISSING", "CLOUDSTACK_VERSION", "CLOUDSTACK_SETTINGS"])
+        ["TEMPLATE_DOWNLOAD_STALLED", "SSVM_MISSING", "CLOUDSTACK_VERSION", "CLOUDSTACK_SETTINGS"]
+    )
 
 
 def test_not_cloudstack_database(mariadb, tmp_path, db_env):
@@ -221,7 +309,10 @@ def test_not_cloudstack_database(mariadb, tmp_path, db_env):
     r = run_cli("triage", "--config", str(cfg), "--only", "templates,ssvm,platform", "--format", "json", env=db_env)
     findings = json.loads(r.stdout)["findings"]
     assert sorted((f["check"], f["code"]) for f in findings) == [
-        ("platform", "DB_SCHEMA_MISMATCH"), ("ssvm", "DB_SCHEMA_MISMATCH"), ("templates", "DB_SCHEMA_MISMATCH")]
+        ("platform", "DB_SCHEMA_MISMATCH"),
+        ("ssvm", "DB_SCHEMA_MISMATCH"),
+        ("templates", "DB_SCHEMA_MISMATCH"),
+    ]
     tmpl = next(f for f in findings if f["check"] == "templates")
     assert "template_store_ref" in tmpl["summary"] and "vm_template" in tmpl["summary"]
     assert r.returncode == 3
@@ -238,21 +329,41 @@ def test_nulls_and_absurd_values(site, tmp_path, db_env):
     ids = site.healthy_zone()
     store = ids["store"]
     t = site.template("absurd")
-    site.ref(t, store, download_state="DOWNLOAD_IN_PROGRESS", state="Creating", pct=250, size=None,
-             physical_size=None, error_str=None, minutes_ago=-600)  # last_updated 10 h in the future
+    site.ref(
+        t,
+        store,
+        download_state="DOWNLOAD_IN_PROGRESS",
+        state="Creating",
+        pct=250,
+        size=None,
+        physical_size=None,
+        error_str=None,
+        minutes_ago=-600,
+    )  # last_updated 10 h in the future
     t2 = site.template("all-null")
-    site.ref(t2, None, download_state="DOWNLOAD_ERROR", state="Failed", pct=None, size=None, physical_size=None,
-             error_str=None, minutes_ago=None)
+    site.ref(
+        t2,
+        None,
+        download_state="DOWNLOAD_ERROR",
+        state="Failed",
+        pct=None,
+        size=None,
+        physical_size=None,
+        error_str=None,
+        minutes_ago=None,
+    )
     site.sql("ALTER TABLE template_store_ref MODIFY size BIGINT")  # signed, to hold a negative size
     t3 = site.template("negative")
     site.ref(t3, store, size=-5)
     _, findings = triage(site, tmp_path, db_env, only="templates")
-    assert codes(findings) == sorted([
-        ("TEMPLATE_ROW_INCONSISTENT", "UNKNOWN", f'template {t} "absurd" @ store {store} "zone-ok-nfs"'),
-        ("TEMPLATE_DOWNLOAD_ERROR", "CRIT", f'template {t2} "all-null" @ no store (direct download)'),
-        ("TEMPLATE_ROW_INCONSISTENT", "UNKNOWN", f'template {t3} "negative" @ store {store} "zone-ok-nfs"'),
-        ("TEMPLATE_SIZE_ZERO", "CRIT", f'template {t3} "negative" @ store {store} "zone-ok-nfs"'),
-    ])
+    assert codes(findings) == sorted(
+        [
+            ("TEMPLATE_ROW_INCONSISTENT", "UNKNOWN", f'template {t} "absurd" @ store {store} "zone-ok-nfs"'),
+            ("TEMPLATE_DOWNLOAD_ERROR", "CRIT", f'template {t2} "all-null" @ no store (direct download)'),
+            ("TEMPLATE_ROW_INCONSISTENT", "UNKNOWN", f'template {t3} "negative" @ store {store} "zone-ok-nfs"'),
+            ("TEMPLATE_SIZE_ZERO", "CRIT", f'template {t3} "negative" @ store {store} "zone-ok-nfs"'),
+        ]
+    )
     absurd = next(f for f in findings if "absurd" in f["target"])
     assert "download_pct 250" in absurd["summary"] and "in the future" in absurd["summary"]
 
@@ -260,8 +371,16 @@ def test_nulls_and_absurd_values(site, tmp_path, db_env):
 def test_triage_ranks_across_checks(site, tmp_path, db_env):
     ids = site.healthy_zone()
     t = site.template("stalled")
-    site.ref(t, ids["store"], download_state="DOWNLOAD_IN_PROGRESS", state="Creating", pct=40, size=0,
-             physical_size=0, minutes_ago=20)
+    site.ref(
+        t,
+        ids["store"],
+        download_state="DOWNLOAD_IN_PROGRESS",
+        state="Creating",
+        pct=40,
+        size=0,
+        physical_size=0,
+        minutes_ago=20,
+    )
     site.zone("no-ssvm")
     cfg = write_config(tmp_path / "c.toml", db_config(site.server, site.database))
     r = run_cli("triage", "--config", str(cfg), "--only", "templates,ssvm,platform", env=db_env)
@@ -269,3 +388,52 @@ def test_triage_ranks_across_checks(site, tmp_path, db_env):
     out = r.stdout
     assert out.index("SSVM_MISSING") < out.index("TEMPLATE_DOWNLOAD_STALLED") < out.index("CLOUDSTACK_VERSION")
     assert "CRITICAL — 1 critical, 1 warning" in out
+
+
+def test_silent_database_gives_unknown_within_connect_timeout(tmp_path, db_env, mariadb):
+    """A server that accepts TCP but never greets: UNKNOWN after connect_timeout_s, not a hang."""
+    import socket
+    import time
+
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        cfg = write_config(
+            tmp_path / "c.toml",
+            db_config(mariadb, "cloud", port=port).replace("connect_timeout_s = 3", "connect_timeout_s = 1"),
+        )
+        t0 = time.monotonic()
+        r = run_cli("triage", "--config", str(cfg), "--only", "templates,ssvm", "--format", "json", env=db_env)
+        elapsed = time.monotonic() - t0
+    findings = json.loads(r.stdout)["findings"]
+    assert sorted((f["check"], f["code"]) for f in findings) == [
+        ("ssvm", "DB_UNREACHABLE"),
+        ("templates", "DB_UNREACHABLE"),
+    ]
+    assert "timed out" in findings[0]["summary"] or "no answer" in findings[0]["summary"]
+    assert elapsed < 6, elapsed
+
+
+def test_bundle_replays_templates_and_ssvm(site, tmp_path, db_env):
+    ids = site.healthy_zone()
+    t = site.template("stalled")
+    site.ref(
+        t,
+        ids["store"],
+        download_state="DOWNLOAD_IN_PROGRESS",
+        state="Creating",
+        pct=40,
+        size=0,
+        physical_size=0,
+        minutes_ago=180,
+    )
+    site.zone("no-ssvm")
+    _, live = triage(site, tmp_path, db_env)
+    cfg = tmp_path / "c.toml"
+    r = run_cli(
+        "collect", "--config", str(cfg), "--only", "templates,ssvm", "--output", str(tmp_path / "b.tgz"), env=db_env
+    )
+    assert r.returncode == 0, r.stderr
+    r = run_cli("triage", "--bundle", str(tmp_path / "b.tgz"), "--format", "json", cwd=tmp_path)
+    assert json.loads(r.stdout)["findings"] == live

@@ -33,64 +33,171 @@ class Site:
         self.server.set_version(self.database, *versions)
 
     def setting(self, name: str, value: str | None, default: str, category: str = "Advanced") -> None:
-        self._insert("configuration", category=category, instance="DEFAULT", name=name, value=value,
-                     default_value=default)
+        self._insert(
+            "configuration", category=category, instance="DEFAULT", name=name, value=value, default_value=default
+        )
 
     def zone(self, name: str, *, enabled: bool = True, type: str = "Core") -> int:
         extra = {} if type == "Core" else {"type": type}  # 4.17 has no type column; Core is the default
-        return self._insert("data_center", name=name, uuid=str(uuid.uuid4()),
-                            allocation_state="Enabled" if enabled else "Disabled", **extra)
+        return self._insert(
+            "data_center",
+            name=name,
+            uuid=str(uuid.uuid4()),
+            allocation_state="Enabled" if enabled else "Disabled",
+            **extra,
+        )
 
-    def store(self, zone_id: int | None, name: str, *, url: str = "nfs://10.0.0.5/export/secondary",
-              role: str = "Image", readonly: int = 0) -> int:
-        return self._insert("image_store", name=name, image_provider_name="NFS", protocol="nfs", url=url,
-                            data_center_id=zone_id, scope="ZONE", role=role, uuid=str(uuid.uuid4()),
-                            created="2024-01-01 00:00:00", readonly=readonly)
+    def store(
+        self,
+        zone_id: int | None,
+        name: str,
+        *,
+        url: str = "nfs://10.0.0.5/export/secondary",
+        role: str = "Image",
+        readonly: int = 0,
+    ) -> int:
+        return self._insert(
+            "image_store",
+            name=name,
+            image_provider_name="NFS",
+            protocol="nfs",
+            url=url,
+            data_center_id=zone_id,
+            scope="ZONE",
+            role=role,
+            uuid=str(uuid.uuid4()),
+            created="2024-01-01 00:00:00",
+            readonly=readonly,
+        )
 
-    def template(self, name: str, *, checksum: str | None = None, cross_zones: int = 0, size: int = 10 * 2**30,
-                 type: str = "USER", fmt: str = "QCOW2", direct_download: int = 0) -> int:
+    def template(
+        self,
+        name: str,
+        *,
+        checksum: str | None = None,
+        cross_zones: int = 0,
+        size: int = 10 * 2**30,
+        type: str = "USER",
+        fmt: str = "QCOW2",
+        direct_download: int = 0,
+    ) -> int:
         n = next(_ids)
-        tid = self._insert("vm_template", unique_name=f"{n}-2-{uuid.uuid4()}", name=name, uuid=str(uuid.uuid4()),
-                           public=1, featured=0, type=type, hvm=1, bits=64,
-                           url=f"http://templates.example.org/{name}.qcow2", format=fmt,
-                           created="2024-01-01 00:00:00", account_id=2, checksum=checksum, display_text=name,
-                           guest_os_id=1, cross_zones=cross_zones, hypervisor_type="KVM", size=size,
-                           state="Active", direct_download=direct_download)
+        tid = self._insert(
+            "vm_template",
+            unique_name=f"{n}-2-{uuid.uuid4()}",
+            name=name,
+            uuid=str(uuid.uuid4()),
+            public=1,
+            featured=0,
+            type=type,
+            hvm=1,
+            bits=64,
+            url=f"http://templates.example.org/{name}.qcow2",
+            format=fmt,
+            created="2024-01-01 00:00:00",
+            account_id=2,
+            checksum=checksum,
+            display_text=name,
+            guest_os_id=1,
+            cross_zones=cross_zones,
+            hypervisor_type="KVM",
+            size=size,
+            state="Active",
+            direct_download=direct_download,
+        )
         return tid
 
-    def ref(self, template_id: int, store_id: int | None, *, download_state: str = "DOWNLOADED",
-            state: str = "Ready", pct: int | None = 100, size: int | None = 10 * 2**30,
-            physical_size: int | None = 2 * 2**30, error_str: str | None = "Install completed successfully",
-            minutes_ago: float | None = 0.0, destroyed: int = 0) -> int:
-        rid = self._insert("template_store_ref", store_id=store_id, template_id=template_id,
-                           created="2024-01-01 00:00:00", download_pct=pct, size=size, physical_size=physical_size,
-                           store_role="Image", download_state=download_state, error_str=error_str,
-                           install_path=f"template/tmpl/2/{template_id}/{uuid.uuid4()}.qcow2", url=None,
-                           state=state, destroyed=destroyed)
+    def ref(
+        self,
+        template_id: int,
+        store_id: int | None,
+        *,
+        download_state: str = "DOWNLOADED",
+        state: str = "Ready",
+        pct: int | None = 100,
+        size: int | None = 10 * 2**30,
+        physical_size: int | None = 2 * 2**30,
+        error_str: str | None = "Install completed successfully",
+        minutes_ago: float | None = 0.0,
+        destroyed: int = 0,
+    ) -> int:
+        rid = self._insert(
+            "template_store_ref",
+            store_id=store_id,
+            template_id=template_id,
+            created="2024-01-01 00:00:00",
+            download_pct=pct,
+            size=size,
+            physical_size=physical_size,
+            store_role="Image",
+            download_state=download_state,
+            error_str=error_str,
+            install_path=f"template/tmpl/2/{template_id}/{uuid.uuid4()}.qcow2",
+            url=None,
+            state=state,
+            destroyed=destroyed,
+        )
         if minutes_ago is not None:
-            self.sql("UPDATE template_store_ref SET last_updated = UTC_TIMESTAMP() - INTERVAL %s SECOND WHERE id = %s",
-                     int(minutes_ago * 60), rid)
+            self.sql(
+                "UPDATE template_store_ref SET last_updated = UTC_TIMESTAMP() - INTERVAL %s SECOND WHERE id = %s",
+                int(minutes_ago * 60),
+                rid,
+            )
         return rid
 
     def network(self, zone_id: int, traffic_type: str) -> int:
-        return self._insert("networks", name=f"{traffic_type}-{zone_id}", traffic_type=traffic_type,
-                            data_center_id=zone_id)
+        return self._insert(
+            "networks", name=f"{traffic_type}-{zone_id}", traffic_type=traffic_type, data_center_id=zone_id
+        )
 
-    def ssvm(self, zone_id: int, name: str, *, vm_state: str = "Running", agent_status: str | None = "Up",
-             ping_age_s: int = 10, ips: dict[str, str] | None = None) -> int:
-        vm_id = self._insert("vm_instance", name=name, uuid=str(uuid.uuid4()), instance_name=name, state=vm_state,
-                             host_id=1 if vm_state == "Running" else None, data_center_id=zone_id,
-                             type="SecondaryStorageVm", created="2024-01-01 00:00:00")
-        self._insert("secondary_storage_vm", id=vm_id, public_ip_address=(ips or {}).get("Public"),
-                     guid=f"s-{vm_id}-VM-NfsSecondaryStorageResource", nfs_share="nfs://10.0.0.5/export/secondary")
+    def ssvm(
+        self,
+        zone_id: int,
+        name: str,
+        *,
+        vm_state: str = "Running",
+        agent_status: str | None = "Up",
+        ping_age_s: int = 10,
+        ips: dict[str, str] | None = None,
+    ) -> int:
+        vm_id = self._insert(
+            "vm_instance",
+            name=name,
+            uuid=str(uuid.uuid4()),
+            instance_name=name,
+            state=vm_state,
+            host_id=1 if vm_state == "Running" else None,
+            data_center_id=zone_id,
+            type="SecondaryStorageVm",
+            created="2024-01-01 00:00:00",
+        )
+        self._insert(
+            "secondary_storage_vm",
+            id=vm_id,
+            public_ip_address=(ips or {}).get("Public"),
+            guid=f"s-{vm_id}-VM-NfsSecondaryStorageResource",
+            nfs_share="nfs://10.0.0.5/export/secondary",
+        )
         if agent_status is not None:
-            hid = self._insert("host", name=name, uuid=str(uuid.uuid4()), status=agent_status,
-                               type="SecondaryStorageVM", private_ip_address=(ips or {}).get("Management", "10.1.0.20"),
-                               data_center_id=zone_id, version="4.18.1.0", created="2024-01-01 00:00:00")
-            self.sql("UPDATE host SET last_ping = (FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000) >> 10) - %s WHERE id = %s",
-                     ping_age_s, hid)
-        for traffic, ip in (ips or {"Control": "169.254.3.4", "Management": "10.1.0.20",
-                                    "Public": "192.0.2.20"}).items():
+            hid = self._insert(
+                "host",
+                name=name,
+                uuid=str(uuid.uuid4()),
+                status=agent_status,
+                type="SecondaryStorageVM",
+                private_ip_address=(ips or {}).get("Management", "10.1.0.20"),
+                data_center_id=zone_id,
+                version="4.18.1.0",
+                created="2024-01-01 00:00:00",
+            )
+            self.sql(
+                "UPDATE host SET last_ping = (FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000) >> 10) - %s WHERE id = %s",
+                ping_age_s,
+                hid,
+            )
+        for traffic, ip in (
+            ips or {"Control": "169.254.3.4", "Management": "10.1.0.20", "Public": "192.0.2.20"}
+        ).items():
             self._insert("nics", instance_id=vm_id, ip4_address=ip, network_id=self.network(zone_id, traffic))
         return vm_id
 

@@ -1,0 +1,73 @@
+import re
+
+import pytest
+
+from checks.templates import VALID_CHECKSUM, checksum_problem, missing_stores, target_of, ui_status
+from diagnostics.inventory import parse_nfs_url, ssvm_mount_uuid
+
+pytestmark = pytest.mark.unit
+
+CHECKSUMS = [
+    ("0123456789abcdef0123456789abcdef", None),
+    ("{MD5}0123456789abcdef0123456789abcdef", None),
+    ("{SHA-1}" + "a" * 40, None),
+    ("{SHA-224}" + "a" * 56, None),
+    ("{SHA-256}" + "a" * 64, None),
+    ("{SHA-384}" + "a" * 96, None),
+    ("{SHA-512}" + "a" * 128, None),
+    ("{SHA-256}" + "A" * 64, "upper-case"),
+    ("{sha-256}" + "a" * 64, "unknown algorithm"),
+    ("{SHA256}" + "a" * 64, "unknown algorithm"),
+    ("{SHA-256}" + "a" * 63, "63 hex digits"),
+    ("a" * 64, "looks like SHA-256"),
+    ("{MD5}" + "g" * 32, "not a hexadecimal digest"),
+    ("{SHA-256}", "not a hexadecimal digest"),
+    ("{SHA-256}" + "a" * 64 + " ", "not a hexadecimal digest"),
+]
+
+
+@pytest.mark.parametrize("checksum, why", CHECKSUMS)
+def test_checksum_problem(checksum, why):
+    problem = checksum_problem(checksum)
+    if why is None:
+        assert problem is None
+    else:
+        assert why in problem
+    # The SQL pre-filter and this function agree on what is valid.
+    assert (re.search(VALID_CHECKSUM, checksum) is not None) == (problem is None)
+
+
+def test_ui_status():
+    assert ui_status({"download_state": "DOWNLOADED"}) == "Download Complete"
+    assert ui_status({"download_state": "DOWNLOAD_IN_PROGRESS", "download_pct": 100}) == "Installing Template"
+    assert ui_status({"download_state": "DOWNLOAD_IN_PROGRESS", "download_pct": 42}) == "42% Downloaded"
+    assert ui_status({"download_state": "BYPASSED"}) == "Bypassed Secondary Storage"
+    assert ui_status({"download_state": "DOWNLOAD_ERROR", "error_str": " Stream closed "}) == "Stream closed"
+    assert ui_status({"download_state": "DOWNLOAD_ERROR", "error_str": " ", "state": "Failed"}) == "Failed"
+
+
+def test_target_names_template_and_store():
+    assert (
+        target_of({"template_id": 5, "template_name": "deb", "store_id": 2, "store_name": "nfs"})
+        == 'template 5 "deb" @ store 2 "nfs"'
+    )
+    assert (
+        target_of({"template_id": 5, "template_name": "deb", "store_id": None})
+        == 'template 5 "deb" @ no store (direct download)'
+    )
+
+
+def test_missing_stores():
+    writable = {1: [{"id": 10}, {"id": 11}], 2: [{"id": 20}]}
+    zone_of = {10: 1, 11: 1, 20: 2, 30: 3}
+    assert [s["id"] for s in missing_stores({"cross_zones": 0}, {10}, writable, zone_of)] == [11]
+    assert [s["id"] for s in missing_stores({"cross_zones": 1}, {10}, writable, zone_of)] == [11, 20]
+    assert missing_stores({"cross_zones": 0}, set(), writable, zone_of) == []
+    assert missing_stores({"cross_zones": 0}, {30}, writable, zone_of) == []  # zone 3 has no writable store
+
+
+def test_nfs_url_and_ssvm_mount_point():
+    assert parse_nfs_url("nfs://10.0.0.5/export/secondary") == ("10.0.0.5", "/export/secondary")
+    assert parse_nfs_url("s3://bucket") is None and parse_nfs_url(None) is None
+    # Value printed by Java 17: UUID.nameUUIDFromBytes("10.0.0.5:/export/secondary".getBytes())
+    assert ssvm_mount_uuid("10.0.0.5", "/export/secondary") == "f2702c89-b250-31ef-8d57-b75482e224c2"
