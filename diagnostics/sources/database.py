@@ -165,7 +165,8 @@ def connect(settings: DatabaseSettings, *, timeout_s: float) -> Iterator[ReadOnl
     except (pymysql.err.MySQLError, OSError) as exc:
         raise translate(exc, where) from exc
     # No public setter exists; both attributes are read before every socket operation (pymysql ≥ 1.0).
-    conn._read_timeout = conn._write_timeout = io_timeout
+    setattr(conn, "_read_timeout", io_timeout)  # noqa: B010 - private to pymysql, see above
+    setattr(conn, "_write_timeout", io_timeout)  # noqa: B010
     db = ReadOnlyDatabase(conn, where)
     try:
         db._execute("SET SESSION TRANSACTION READ ONLY")
