@@ -29,6 +29,9 @@ class Signature:
     pattern: re.Pattern[str] | None = None
     ignore_case: bool = False
     applies_to: frozenset[str] = field(default_factory=lambda: frozenset({"error_str", "log"}))
+    # The logs ("management", "ssvm", "agent") that write this text below WARN: the log scanner must look for
+    # the literal itself there, because its cheap pre-filter otherwise keeps only WARN/ERROR/FATAL lines.
+    quiet_in: frozenset[str] = frozenset()
 
     def match(self, text: str) -> dict[str, Any] | None:
         """The extracted facts when ``text`` carries this signature, else None."""
@@ -49,6 +52,10 @@ _FIX_STORE = (
     "Fix the export (rw, no_root_squash), free space to at least 3× the largest template, then "
     "re-register the template or restart the SSVM."
 )
+
+_LOG = frozenset({"log"})
+_MS = frozenset({"management"})
+_SSVM = frozenset({"ssvm"})
 
 CATALOGUE: tuple[Signature, ...] = (
     Signature(
@@ -125,6 +132,7 @@ CATALOGUE: tuple[Signature, ...] = (
         code="TEMPLATE_CORRUPTED",
         severity=Severity.CRIT,
         literal="is corrupted on secondary storage",
+        quiet_in=_MS,
         title="template sync found the template corrupted on secondary storage",
         remediation="Check template.properties beside the image (filename, size, virtualsize > 0); delete the "
         "copy on that store and let template sync copy it again, or re-register.",
@@ -158,6 +166,7 @@ CATALOGUE: tuple[Signature, ...] = (
         code="DOWNLOAD_FAILED",
         severity=Severity.CRIT,
         literal="Stream closed",
+        quiet_in=_SSVM,
         title="the download stream closed early (interrupted transfer, or a file that is not the format registered)",
         remediation="Check the URL serves the whole file (Content-Length, Accept-Ranges) and that it is the "
         "format registered; check SSVM egress and proxy stability.",
@@ -173,6 +182,7 @@ CATALOGUE: tuple[Signature, ...] = (
         code="DOWNLOAD_FAILED",
         severity=Severity.CRIT,
         literal="Remote size is too large",
+        quiet_in=_SSVM,
         title="the file is larger than max.template.iso.size allows",
         pattern=re.compile(r"Remote size is too large: (?P<remote_size>\d+) , max=(?P<max_size>\d+)"),
         remediation="Raise max.template.iso.size (GB) above the file's size, or use a smaller (QCOW2, thin) image.",
@@ -189,6 +199,7 @@ CATALOGUE: tuple[Signature, ...] = (
         code="DOWNLOAD_FAILED",
         severity=Severity.CRIT,
         literal="UNRECOVERABLE_ERROR",
+        quiet_in=_SSVM,
         title="the SSVM gave up the download (unrecoverable error)",
         remediation="Read the SSVM's /var/log/cloud.log around this job for the cause; fix it and re-register.",
     ),
@@ -229,6 +240,173 @@ CATALOGUE: tuple[Signature, ...] = (
         literal="No remote endpoint to send command",
         title="no SSVM endpoint was available for the command",
         remediation="Check the zone's SSVM (csdiag ssvm check): start it, or fix why its agent is not Up.",
+    ),
+    Signature(
+        code="NO_SSVM",
+        severity=Severity.CRIT,
+        literal="no secondary storage vm in running state",
+        ignore_case=True,
+        title="no running SSVM in the source zone to copy the template",
+        remediation="Start the zone's SSVM or fix why its agent is not Up (csdiag ssvm check).",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="STORAGE_FULL",
+        severity=Severity.CRIT,
+        literal="has not enough capacity",
+        title="an image store is above secondary.storage.capacity.threshold",
+        pattern=re.compile(r"Image storage \[(?P<store>[^\]]*)\] has not enough capacity"),
+        remediation=_FIX_STORE + " Or add an image store / migrate data (migrateSecondaryStorageData).",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="STORAGE_FULL",
+        severity=Severity.CRIT,
+        literal="image storage in zone with less than",
+        title="no image store in the zone is below the capacity threshold",
+        remediation="Free space on the zone's image stores or add one; stores above "
+        "secondary.storage.capacity.threshold get no downloads and no SSVM.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="STORAGE_FULL",
+        severity=Severity.WARN,
+        literal="doesn't have enough capacity",
+        quiet_in=_MS,
+        title="an image store was skipped for a download because it is too full",
+        pattern=re.compile(r"Skip downloading template to this image store (?P<store>\S+)"),
+        remediation="Free space on the store or add another; until then templates are not copied to it.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="NFS_MOUNT_FAILED",
+        severity=Severity.CRIT,
+        literal="Failed to get root directory from secondary storage URL",
+        title="the SSVM could not mount the secondary storage export",
+        pattern=re.compile(r"secondary storage URL \[(?P<export>[^\]]*)\]"),
+        remediation="Check the export from the SSVM (showmount -e, rpcinfo), its ACL for the SSVM's storage IP, "
+        "and secstorage.nfs.version.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="SSVM_START_FAILED",
+        severity=Severity.CRIT,
+        literal="Unable to start secondary storage VM",
+        title="the management server could not start the SSVM",
+        pattern=re.compile(r"Unable to start secondary storage VM \[(?P<ssvm>[^\]]*)\] due to \[(?P<reason>.*)\]"),
+        remediation="Read the reason; usual causes: no free public/management IP, the system VM template not "
+        "Ready in the zone, no host with capacity.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="SSVM_START_FAILED",
+        severity=Severity.CRIT,
+        literal="No secondary storage available in zone",
+        title="the zone has no usable image store, so no SSVM can be created",
+        remediation="Add an image store to the zone, or fix the existing one (capacity, read-only flag).",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="SSVM_START_FAILED",
+        severity=Severity.CRIT,
+        literal="Secondary Storage Vm",
+        quiet_in=_MS,
+        title="CloudStack raised an SSVM alert",
+        pattern=re.compile(r"Secondary Storage Vm (?P<alert>is down|creation failure|startup failure|storage issue)"),
+        remediation="Check the SSVM (csdiag ssvm check) and management-server.log around the alert.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="AGENT_DISCONNECTED",
+        severity=Severity.WARN,
+        literal="Disconnect agent for CPVM/SSVM",
+        title="a system VM's agent connection to the management server closed",
+        pattern=re.compile(r"host: (?P<host>\S+)"),
+        remediation="Check the SSVM reaches the management servers on port 8250 (ssvm-check.sh); restart the "
+        "cloud service on the SSVM if it does not reconnect.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="AGENT_DISCONNECTED",
+        severity=Severity.WARN,
+        literal="Agent is disconnected but the host is still up",
+        title="an agent disconnected while its host still runs",
+        remediation="Check the agent's connectivity to port 8250 and restart the agent (cloudstack-agent / cloud "
+        "service on the SSVM).",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="AGENT_DISCONNECTED",
+        severity=Severity.WARN,
+        literal="is there a server running on port 8250",
+        title="the agent cannot connect to the management server on port 8250",
+        remediation="Check the management server listens on 8250 and the firewall between them; check the 'host' "
+        "global setting and the agent's /var/cache/cloud/cmdline host=.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="AGENT_DISCONNECTED",
+        severity=Severity.WARN,
+        literal="Lost connection to host",
+        title="the agent lost its connection to the management server",
+        remediation="Check connectivity to the management servers on port 8250.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="AGENT_DISCONNECTED",
+        severity=Severity.WARN,
+        literal="Found the following agents behind on ping",
+        title="agents are behind on ping",
+        remediation="Check the listed agents' connectivity and the management server's load.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="DOWNLOAD_TIMEOUT",
+        severity=Severity.WARN,
+        literal="Unable to monitor download progress",
+        title="the management server could not monitor a download",
+        remediation="Check the SSVM's agent is Up; " + _RESTART_SSVM,
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="DOWNLOAD_FAILED",
+        severity=Severity.WARN,
+        literal="no job found",
+        title="the SSVM no longer knows the download job (it restarted during the download)",
+        remediation="Let template sync retry, or re-register the template.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="DOWNLOAD_FAILED",
+        severity=Severity.CRIT,
+        literal="Failed to register template",
+        title="registering the template failed",
+        remediation="Read the error after 'with error:'; fix the URL, checksum or store and register again.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="DOWNLOAD_FAILED",
+        severity=Severity.WARN,
+        literal="Unable to start /resume download of template",
+        title="the management server could not start or resume a download",
+        remediation="Check the zone's SSVM is Up and the store has room.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="DOWNLOAD_FAILED",
+        severity=Severity.WARN,
+        literal="Caught exception during download",
+        title="the SSVM hit an exception while downloading",
+        remediation="Read the exception; check the URL from the SSVM and the store it writes to.",
+        applies_to=_LOG,
+    ),
+    Signature(
+        code="DOWNLOAD_FAILED",
+        severity=Severity.WARN,
+        literal="Caught exception while doing template/volume sync",
+        title="template sync failed",
+        remediation="Read the stack trace; template sync retries at the next SSVM connection.",
+        applies_to=_LOG,
     ),
     Signature(
         code="SCRIPT_TIMEOUT",

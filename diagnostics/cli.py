@@ -33,6 +33,8 @@ app = typer.Typer(
 )
 config_app = typer.Typer(help="Check or print the configuration.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(config_app, name="config")
+logs_app = typer.Typer(help="Analyse CloudStack log files offline.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(logs_app, name="logs")
 
 
 class Format(StrEnum):
@@ -327,6 +329,33 @@ def list_checks(
             typer.echo(f"BROKEN plugin {p.name} ({p.distribution}): {p.reason}", err=True)
     else:
         fail(f"--format: expected table or json, got {fmt!r}")
+
+
+@logs_app.command("scan")
+def logs_scan(
+    paths: Annotated[list[str], typer.Argument(help="Log files, folders (recursive) or globs; .gz is read as is.")],
+    since: Annotated[str, typer.Option("--since", help="Time window: 30m, 24h, 7d, or an ISO date.")] = "24h",
+    timezone: Annotated[
+        str, typer.Option("--timezone", help="Zone of management/agent log times (the SSVM's cloud.log is UTC).")
+    ] = "UTC",
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the output to this file.")] = None,
+) -> None:
+    """Scan log files with no configuration: findings ranked, exit by the worst severity."""
+    import dataclasses
+
+    from checks import logs
+    from diagnostics import engine
+    from diagnostics.config import ConfigError, parse_settings
+
+    try:
+        settings = parse_settings({"logs": {"since": since, "timezone": timezone}})
+    except ConfigError as exc:
+        fail(f"{exc.key.replace('logs.', '--') if exc.key else ''}: {exc.message}")
+    check = dataclasses.replace(logs.CHECK, collect=lambda ctx: logs.scan_paths(paths, since, timezone))
+    run = engine.run_checks(settings, [check])
+    _emit(run, fmt, output)
+    raise typer.Exit(run.worst.nagios_code)
 
 
 @config_app.command("validate")

@@ -14,12 +14,15 @@ parameters class by :func:`check_params` once the registry is known.
 from __future__ import annotations
 
 import os
+import re
 import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
@@ -142,11 +145,83 @@ class CloudStackSettings(_Strict):
     database: DatabaseSettings | None = None
 
 
+_DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+def parse_since(value: str, now: datetime) -> datetime:
+    """``30m``, ``24h``, ``7d`` before ``now``, or an ISO date/time (UTC unless it says otherwise)."""
+    if m := _DURATION_RE.match(value):
+        return now - timedelta(seconds=float(m[1]) * _UNITS[m[2]])
+    try:
+        when = datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is neither a duration (30m, 24h, 7d) nor an ISO date") from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+class SshSettings(_Strict):
+    """Defaults for every SSH source (SSVMs, KVM hosts, management servers)."""
+
+    user: str = "root"
+    port: int = Field(22, ge=1, le=65535)
+    key_file: str | None = None
+    key_passphrase_env: str | None = None
+    key_passphrase_file: str | None = None
+    known_hosts: str = "~/.ssh/known_hosts"
+    accept_unknown_host_keys: bool = False  # explicit opt-in; a *changed* key is refused regardless
+    connect_timeout_s: float = Field(10.0, gt=0, le=300)
+    ssvm_port: int = Field(3922, ge=1, le=65535)
+
+    def passphrase_secret(self) -> Secret | None:
+        if self.key_passphrase_env is None and self.key_passphrase_file is None:
+            return None
+        return Secret(
+            key="ssh.key_passphrase",
+            env=self.key_passphrase_env,
+            file=Path(self.key_passphrase_file) if self.key_passphrase_file else None,
+        )
+
+
+class LogsSettings(_Strict):
+    """Where the logs are. ``management`` paths are read here unless ``management_hosts`` names servers;
+    ``ssvm`` and ``agent`` paths are read over SSH on ``ssvm_hosts`` / ``agent_hosts`` (``host`` or
+    ``host:port``), and with ``ssvm_from_inventory`` on every SSVM the database lists."""
+
+    management: list[str] = Field(default_factory=lambda: ["/var/log/cloudstack/management/management-server.log*"])
+    ssvm: list[str] = Field(default_factory=lambda: ["/var/log/cloud.log*"])
+    agent: list[str] = Field(default_factory=lambda: ["/var/log/cloudstack/agent/agent.log*"])
+    management_hosts: list[str] = Field(default_factory=list)
+    ssvm_hosts: list[str] = Field(default_factory=list)
+    agent_hosts: list[str] = Field(default_factory=list)
+    ssvm_from_inventory: bool = False
+    since: str = "24h"
+    timezone: str = "UTC"  # of management-server.log/agent.log timestamps; the SSVM logs in UTC
+    max_lines: int = Field(20000, ge=100, le=1_000_000)  # candidate lines kept per file
+
+    @field_validator("since")
+    @classmethod
+    def _since(cls, v: str) -> str:
+        parse_since(v, datetime.now(UTC))
+        return v
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str) -> str:
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r} (an IANA name such as UTC or Europe/Berlin)") from None
+        return v
+
+
 class Settings(_Strict):
     """The whole configuration. Sections are optional; checks say what they need."""
 
     run: RunSettings = RunSettings()
     cloudstack: CloudStackSettings = CloudStackSettings()
+    logs: LogsSettings = LogsSettings()
+    ssh: SshSettings = SshSettings()
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     _path: Path | None = PrivateAttr(default=None)
@@ -159,6 +234,8 @@ class Settings(_Strict):
     def secrets(self) -> list[Secret]:
         found: list[Secret] = []
         if self.cloudstack.database and (s := self.cloudstack.database.password_secret()):
+            found.append(s)
+        if s := self.ssh.passphrase_secret():
             found.append(s)
         return found
 

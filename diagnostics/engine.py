@@ -87,6 +87,14 @@ def collect_and_evaluate(
     return _run(outcomes, extra, started, settings.summary(), "live"), outcomes
 
 
+def run_checks(settings: Settings, checks: Sequence[Check[Any]], *, progress: ProgressSink | None = None) -> Run:
+    """Collect and evaluate checks that are not (only) the registered ones, e.g. ``logs scan``'s."""
+    params = resolve_params(settings, checks)
+    started = utcnow()
+    outcomes = execute([Job(check=c, params=params[c.name]) for c in checks], settings, progress=progress)
+    return _run(outcomes, [], started, settings.summary(), "live")
+
+
 def replay(
     path: Path,
     settings: Settings,

@@ -59,3 +59,11 @@ def run_cli(
     *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:
     return subprocess.run([*CSDIAG, *args], capture_output=True, text=True, env=env, cwd=cwd or ROOT, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def sshd():
+    from tests.services.sshd import sshd_server
+
+    with sshd_server() as server:
+        yield server

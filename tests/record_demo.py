@@ -15,9 +15,10 @@ import sys
 import tempfile
 from pathlib import Path
 
-from tests.conftest import db_config
+from tests.conftest import ROOT, db_config
 from tests.services.cloudstack_site import Site
 from tests.services.mariadb import READER_PASSWORD, mariadb_server
+from tests.services.sshd import Sshd, sshd_server
 
 
 def seed_site(site: Site) -> None:
@@ -106,12 +107,32 @@ def seed_site(site: Site) -> None:
     del east2
 
 
+def logs_config(sshd: Sshd, tmp: Path) -> str:
+    """The management server's log read here; the SSVM's rotated cloud.log set over SSH, as in
+    tests/integration/test_logs_ssh.py."""
+    ssvm_dir = tmp / "ssvm-var-log"
+    ssvm_dir.mkdir()
+    shutil.copy(ROOT / "tests/data/logs/cloud.log", ssvm_dir / "cloud.log")
+    return f"""
+[logs]
+management = ["{ROOT / "tests/data/logs/ms-4.18.log"}", "{ROOT / "tests/data/logs/ms-4.20.log"}"]
+ssvm = ["{ssvm_dir}/cloud*.log*"]
+ssvm_hosts = ["127.0.0.1:{sshd.port}"]
+since = "2020-01-01"
+
+[ssh]
+user = "root"
+key_file = "{sshd.client_key}"
+known_hosts = "{sshd.known_hosts}"
+"""
+
+
 def main(out: Path) -> None:
-    with mariadb_server() as server, tempfile.TemporaryDirectory() as tmp:
+    with mariadb_server() as server, sshd_server() as sshd, tempfile.TemporaryDirectory() as tmp:
         site = Site(server, server.create_cloud_db("cloud"))
         seed_site(site)
         cfg = Path(tmp) / "csdiag.toml"
-        cfg.write_text(db_config(server, site.database))
+        cfg.write_text(db_config(server, site.database) + logs_config(sshd, Path(tmp)))
         if out.exists():
             shutil.rmtree(out)
         env = {**os.environ, "CSDIAG_TEST_DB_PASSWORD": READER_PASSWORD}

@@ -10,6 +10,7 @@ documented set::
     ├── AuthFailed                   it answered and refused our credentials
     ├── NotFound                     it answered, but the object asked for does not exist
     ├── ProtocolError                it answered something we cannot understand
+    ├── HostKeyRejected              an SSH host key is unknown (and not accepted) or has changed
     └── NotPermitted                 csdiag itself refused (e.g. a write on the read-only DB session)
 
 ``kind`` is the class name; evidence and findings record it so a bundle replays the same failure.
@@ -50,6 +51,5 @@ class NotPermitted(SourceError):
     pass
 
 
-KINDS: dict[str, type[SourceError]] = {
-    cls.__name__: cls for cls in (SourceError, Unreachable, Timeout, AuthFailed, NotFound, ProtocolError, NotPermitted)
-}
+class HostKeyRejected(SourceError):
+    pass

@@ -57,7 +57,7 @@ def test_example_config_round_trip(tmp_path):
 
 
 def test_output_folder_gets_three_reports(tmp_path):
-    r = run_cli("triage", "--output", str(tmp_path / "out"), cwd=tmp_path)
+    r = run_cli("triage", "--only", "platform", "--output", str(tmp_path / "out"), cwd=tmp_path)
     assert r.returncode == 3  # no database configured: UNKNOWN
     assert "DB_NOT_CONFIGURED" in r.stdout
     doc = json.loads((tmp_path / "out/findings.json").read_text())

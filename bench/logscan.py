@@ -1,0 +1,121 @@
+"""How fast does ``csdiag logs scan`` read a big management-server.log, next to grep?
+
+Generates (once, cached in $TMPDIR) a management-server.log of SIZE_MB (default 1024) in the 4.18 format:
+mostly ordinary DEBUG/INFO traffic (command traces, store-ref heartbeats, stats, API calls, agent pings),
+about 0.5 % ordinary WARN lines, and fault lines from the catalogue sprinkled in (1 in ~4000 lines, with
+stack traces). Then, in the same run, times
+
+- ``grep -E -c`` with the catalogue's signatures (the baseline), and
+- ``csdiag logs scan FILE --format json``,
+
+and prints both times, the ratio and csdiag's peak RSS (wait4 on the child).
+
+    .venv/bin/python bench/logscan.py [SIZE_MB]
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from checks.signatures import CATALOGUE  # noqa: E402
+
+ORDINARY = [
+    "DEBUG [c.c.a.t.Request] (AgentManager-Handler-{a}:null) (logid:) Seq {h}-{n}: Processing:  {{ Ans: , MgmtId: "
+    '90520734, via: {h}, Ver: v1, Flags: 110, [{{"com.cloud.agent.api.Answer":{{"result":"true","details":"","wait":"0"}}}}] }}',
+    "INFO  [o.a.c.s.i.BaseImageStoreDriverImpl] (Timer-{a}:ctx-{x}) (logid:{x}) Updating store ref entry for template {t}",
+    "DEBUG [c.c.s.StatsCollector] (StatsCollector-{a}:ctx-{x}) (logid:{x}) HostStatsCollector is running...",
+    "DEBUG [c.c.a.m.ClusteredAgentManagerImpl] (AgentConnectTaskPool-{a}:ctx-{x}) (logid:{x}) Loading directly "
+    "connected host {h}(kvm-host-{h})",
+    "INFO  [c.c.a.ApiServer] (qtp1-{a}:ctx-{x}) (logid:{x}) (userId=2 accountId=2 sessionId=node0) 10.0.0.{a} -- GET "
+    'command=listTemplates&response=json 200 {{ "listtemplatesresponse" : {{ "count":{t} }} }}',
+    "DEBUG [c.c.a.m.AgentManagerImpl] (AgentManager-Handler-{a}:null) (logid:) SeqA {h}-{n}: Processing Seq {h}-{n}: "
+    '{{ Cmd , MgmtId: -1, via: {h}, Ver: v1, Flags: 11, [{{"com.cloud.agent.api.PingRoutingCommand":{{}}}}] }}',
+    "DEBUG [c.c.v.VirtualMachineManagerImpl] (Work-Job-Executor-{a}:ctx-{x} job-{n}/job-{n} ctx-{x}) (logid:{x}) "
+    "VM i-2-{t}-VM state transited from Running to Running with event: FollowAgentPowerOnReport",
+    "DEBUG [c.c.s.StatsCollector] (StatsCollector-{a}:ctx-{x}) (logid:{x}) Command executed: success",
+]
+NOISE_WARN = "WARN  [c.c.h.HighAvailabilityManagerImpl] (HA-Worker-{a}:ctx-{x}) (logid:{x}) Processing HAWork[{n}] late"
+FAULTS = [
+    "WARN  [c.c.s.d.DownloadListener] (Timer-{a}:ctx-{x}) (logid:{x}) Entering download error state: timeout waiting "
+    "for response from storage host, TEMPLATE: {t} at host {h}",
+    "WARN  [c.c.s.d.DownloadListener] (Timer-{a}:ctx-{x}) (logid:{x}) Entering download error state because the "
+    "storage host disconnected, TEMPLATE: {t} at host {h}",
+    "ERROR [c.c.s.StatsCollector] (StatsCollector-{a}:ctx-{x}) (logid:{x}) Image storage [nfs-{a}] has not enough "
+    "capacity. Capacity: total=[1099511627776], used=[1044536049868], threshold=[0.9].",
+    "INFO  [c.c.t.TemplateServiceImpl] (Work-Job-Executor-{a}:ctx-{x}) (logid:{x}) Template {t} is corrupted on "
+    "secondary storage {a}",
+    "ERROR [c.c.s.TemplateServiceImpl] (Work-Job-Executor-{a}:ctx-{x} job-{n}) (logid:{x}) Caught exception while "
+    "doing template/volume sync\ncom.cloud.utils.exception.CloudRuntimeException: Unable to connect\n\tat "
+    "com.cloud.template.TemplateServiceImpl.handleTemplateSync(TemplateServiceImpl.java:512)\nCaused by: "
+    "java.net.ConnectException: Connection refused\n\t... 12 more",
+]
+
+
+def generate(path: Path, size_mb: int) -> None:
+    rnd = random.Random(42)
+    when = datetime(2024, 5, 1)
+    target = size_mb << 20
+    written = 0
+    with path.open("w", buffering=1 << 22) as out:
+        while written < target:
+            lines = []
+            for _ in range(20000):
+                when += timedelta(milliseconds=rnd.randint(1, 20))
+                r = rnd.random()
+                tmpl = rnd.choice(FAULTS) if r < 0.00025 else NOISE_WARN if r < 0.005 else rnd.choice(ORDINARY)
+                body = tmpl.format(
+                    a=rnd.randint(1, 64),
+                    h=rnd.randint(1, 40),
+                    n=rnd.randint(1000, 999999),
+                    t=rnd.randint(200, 400),
+                    x=f"{rnd.getrandbits(32):08x}",
+                )
+                lines.append(f"{when:%Y-%m-%d %H:%M:%S},{when.microsecond // 1000:03d} {body}\n")
+            chunk = "".join(lines)
+            out.write(chunk)
+            written += len(chunk)
+
+
+def timed(cmd: list[str]) -> tuple[float, float, int]:
+    t = time.perf_counter()
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.DEVNULL)
+        _, status, usage = os.wait4(proc.pid, 0)
+        proc.returncode = os.waitstatus_to_exitcode(status)
+    return time.perf_counter() - t, usage.ru_maxrss / 1024, proc.returncode
+
+
+def main() -> None:
+    size_mb = int(sys.argv[1]) if len(sys.argv) > 1 else 1024
+    path = Path(tempfile.gettempdir()) / f"csdiag-bench-ms-{size_mb}m.log"
+    if not path.exists() or path.stat().st_size < (size_mb << 20):
+        t = time.perf_counter()
+        generate(path, size_mb)
+        print(f"generated {path} ({path.stat().st_size / 2**20:.0f} MiB) in {time.perf_counter() - t:.1f} s")
+    pattern = "|".join(sorted({s.literal for s in CATALOGUE if "log" in s.applies_to}))
+    csdiag = str(Path(sys.executable).with_name("csdiag"))
+    subprocess.run(["cat", str(path)], stdout=subprocess.DEVNULL, check=True)  # same warm page cache for both
+    grep = [timed(["grep", "-E", "-c", pattern, str(path)]) for _ in range(3)]
+    ours = [timed([csdiag, "logs", "scan", str(path), "--since", "3650d", "--format", "json"]) for _ in range(3)]
+    g, c = min(x[0] for x in grep), min(x[0] for x in ours)
+    print(f"file: {path.stat().st_size / 2**20:.0f} MiB, {len(pattern.split('|'))} signatures")
+    print(f"baseline grep -E -c:  best {g:.2f} s  (runs {', '.join(f'{x[0]:.2f}' for x in grep)})")
+    print(
+        f"csdiag logs scan:     best {c:.2f} s  (runs {', '.join(f'{x[0]:.2f}' for x in ours)}), "
+        f"peak RSS {max(x[1] for x in ours):.0f} MB, exit {ours[0][2]}"
+    )
+    print(f"ratio csdiag / grep:  {c / g:.2f}×")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+"""Reading log files fast, locally: paths, folders and globs (rotated .gz included, oldest first),
+streamed in large blocks and cut to candidate lines by a literal pre-filter before anything is parsed.
+
+The scanner reads each file once, in blocks of ``BLOCK`` bytes cut at a line end. In each block it looks
+for every anchor literal with ``bytes.find`` (C speed, no regex) and keeps only the lines that contain
+one, with their line numbers and continuation lines (stack traces). Everything else — the bulk of any
+log — is never decoded. Damage (a truncated .gz, an unreadable file, binary content) is reported in
+the result, after whatever could be read.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import itertools
+import multiprocessing
+import os
+import re
+import zlib
+from collections.abc import Iterable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+BLOCK = 8 << 20
+PARALLEL_FROM = 64 << 20  # files this large are scanned by one process per core (Scanner.parallel_from)
+MAX_WORKERS = 8
+MAX_LINE = 64 << 10  # a candidate line is cut here: a single 100 MB "line" must not be held whole
+MAX_CONTINUATION = 40
+_CONT_STARTS = (b"\t", b"Caused by: ", b"    at ", b"  at ", b"    ... ")
+# The first line of a Java stack trace names the exception, unindented, right below its log entry.
+_EXCEPTION_LINE = re.compile(rb"[A-Za-z_$][\w$]*(?:\.[\w$]+)+(?:Exception|Error|Throwable)\b")
+
+
+@dataclass
+class FileScan:
+    """What scanning one file found; ``error`` is set when it could not be read to the end."""
+
+    path: str
+    size: int = 0
+    lines: int = 0
+    bytes_read: int = 0
+    candidates: list[dict[str, object]] = field(default_factory=list)
+    truncated: bool = False  # more candidates than kept
+    binary: bool = False
+    error: str | None = None
+    skipped: str | None = None  # why the file was not read at all (older than the window)
+
+
+def _rotation_key(path: Path) -> tuple[int, float, str]:
+    """Oldest first: management-server.log.2024-05-01.gz < … < management-server.log; cloud.4.log < cloud.1.log
+    < cloud.log (size-rotated numbers count backwards)."""
+    name = path.name
+    m = re.search(r"\.(\d+)\.log(?:\.gz)?$|\.log\.(\d+)(?:\.gz)?$", name)
+    if m:
+        return (0, -int(m.group(1) or m.group(2)), name)
+    if re.search(r"\d{4}-\d{2}-\d{2}", name):
+        return (1, 0, name)
+    try:
+        mtime = path.stat().st_mtime
+    except OSError:
+        mtime = 0.0
+    return (2, mtime, name)
+
+
+def expand(patterns: Iterable[str]) -> tuple[list[Path], list[str]]:
+    """Files named by paths, folders (recursively) and globs, each set oldest first; plus the patterns
+    that matched nothing."""
+    files: list[Path] = []
+    missing: list[str] = []
+    for pattern in patterns:
+        p = Path(pattern).expanduser()
+        if p.is_dir():
+            found = [f for f in p.rglob("*") if f.is_file()]
+        elif p.is_file():
+            found = [p]
+        else:
+            found = [Path(f) for f in glob.glob(str(p), recursive=True) if Path(f).is_file()]  # noqa: PTH207 - absolute patterns
+        if not found:
+            missing.append(pattern)
+        for f in sorted(found, key=lambda f: (str(f.parent), *_rotation_key(f))):
+            if f not in files:
+                files.append(f)
+    return files, missing
+
+
+def _open(path: Path) -> BinaryIO:
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb", buffering=0)
+
+
+def _is_continuation(data: bytes, pos: int) -> bool:
+    return data.startswith(_CONT_STARTS, pos) or _EXCEPTION_LINE.match(data, pos) is not None
+
+
+def _last_entry_start(data: bytes) -> int:
+    """Where the last entry (a line that is not a continuation) starts; 0 if only the first line is one."""
+    end = len(data)
+    while (nl := data.rfind(b"\n", 0, end)) >= 0:
+        if nl + 1 < len(data) and not _is_continuation(data, nl + 1):
+            return nl + 1
+        end = nl
+    return 0
+
+
+def blocks(stream: BinaryIO, size: int = BLOCK) -> Iterator[bytes]:
+    """Blocks that end where an entry starts, so an entry and its stack trace stay in one block; the last
+    entry is carried over to the next block. An entry longer than ``size`` is delivered across blocks."""
+    rest = b""
+    while True:
+        chunk = stream.read(size)
+        if not chunk:
+            if rest:
+                yield rest
+            return
+        data = rest + chunk
+        cut = _last_entry_start(data)
+        if cut == 0:
+            if len(data) >= size:  # one entry bigger than a block: hand it over rather than grow forever
+                yield data
+                rest = b""
+            else:
+                rest = data
+            continue
+        yield data[:cut]
+        rest = data[cut:]
+
+
+class _Range:
+    """A file object over bytes [start, end) of a file, moved to line boundaries: the range owns every
+    line that *starts* inside it."""
+
+    def __init__(self, path: str, start: int, end: int) -> None:
+        self._f = Path(path).open("rb", buffering=0)  # noqa: SIM115 - closed by close()
+        self._end = end
+        if start:
+            self._f.seek(start - 1)
+            prev = self._f.read(1)
+            if prev != b"\n":  # mid-line: the line belongs to the previous range
+                self._f.readline()
+        self._pos = self.start = self._f.tell()
+        self._done = self._pos >= end
+
+    def read(self, size: int) -> bytes:
+        if self._done:
+            return b""
+        data = self._f.read(size)
+        if not data:
+            return b""
+        if self._pos + len(data) >= self._end:
+            # finish the line that crosses the end, then stop
+            keep = max(0, self._end - self._pos)
+            cut = data.find(b"\n", keep - 1 if keep else 0)
+            if cut >= 0:
+                data = data[: cut + 1]
+                self._done = True
+            elif len(data) < size:
+                self._done = True
+        self._pos += len(data)
+        return data
+
+    def close(self) -> None:
+        self._f.close()
+
+
+def _scan_range(args: tuple[Scanner, str, int, int]) -> FileScan:
+    scanner, path, start, end = args
+    result = FileScan(path=path)
+    stream = _Range(path, start, end)
+    try:
+        scanner.scan_stream(stream, result, check_binary=start == 0, offset=stream.start)  # type: ignore[arg-type]
+    except OSError as exc:
+        result.error = f"cannot read: {exc.strerror or exc}"
+    finally:
+        stream.close()
+    return result
+
+
+def _is_gzip(path: Path) -> bool:
+    with path.open("rb") as probe:
+        return probe.read(2) == b"\x1f\x8b"
+
+
+def continuation(data: bytes, pos: int) -> list[str]:
+    """The continuation lines (stack trace) starting at ``pos``."""
+    cont: list[str] = []
+    while pos < len(data) and len(cont) < MAX_CONTINUATION and _is_continuation(data, pos):
+        e = data.find(b"\n", pos)
+        e = len(data) if e < 0 else e
+        cont.append(data[pos : min(e, pos + 2000)].decode("utf-8", "replace").rstrip("\r"))
+        pos = e + 1
+    return cont
+
+
+class Scanner:
+    """Finds candidate lines: those containing one of ``anchors`` or matching ``pattern``."""
+
+    def __init__(
+        self,
+        anchors: Sequence[bytes],
+        max_candidates: int = 20000,
+        parallel_from: int = PARALLEL_FROM,
+        pattern: re.Pattern[bytes] | None = None,
+    ) -> None:
+        """``anchors`` are literals searched with bytes.find; ``pattern`` one regex searched over each block
+        too (for what literals cannot say cheaply, such as any of several log levels)."""
+        self.anchors = tuple(dict.fromkeys(a for a in anchors if a))
+        self.pattern = pattern
+        self.max_candidates = max_candidates
+        self.parallel_from = parallel_from
+
+    def scan_block(self, block: bytes, first_line: int, result: FileScan, base_offset: int = 0) -> int:
+        """Add the block's candidates to ``result``; return the number of lines in the block."""
+        starts: set[int] = set()
+        for anchor in self.anchors:
+            pos = block.find(anchor)
+            while pos >= 0:
+                start = block.rfind(b"\n", 0, pos) + 1
+                starts.add(start)
+                end = block.find(b"\n", pos)
+                pos = block.find(anchor, end if end >= 0 else len(block))
+        if self.pattern is not None:
+            for m in self.pattern.finditer(block):
+                starts.add(block.rfind(b"\n", 0, m.start()) + 1)
+        line_no, counted_to = first_line, 0
+        for start in sorted(starts):
+            line_no += block.count(b"\n", counted_to, start)
+            counted_to = start
+            if len(result.candidates) >= self.max_candidates:
+                result.truncated = True
+                break
+            end = block.find(b"\n", start)
+            end = len(block) if end < 0 else end
+            text = block[start : min(end, start + MAX_LINE)]
+            result.candidates.append(
+                {
+                    "line": line_no,
+                    "offset": base_offset + start,
+                    "text": text.decode("utf-8", "replace").rstrip("\r"),
+                    "continuation": continuation(block, end + 1),
+                }
+            )
+        return block.count(b"\n")
+
+    def scan_stream(self, stream: BinaryIO, result: FileScan, check_binary: bool = True, offset: int = 0) -> None:
+        line = 1
+        for block in blocks(stream):
+            if check_binary and not result.bytes_read and b"\x00" in block[:8192]:
+                result.binary = True
+                result.error = "binary content (NUL bytes): not a text log"
+                return
+            n = self.scan_block(block, line, result, offset + result.bytes_read)
+            result.bytes_read += len(block)
+            line += n
+            result.lines += n
+
+    def _scan_parallel(self, path: Path, size: int, workers: int, result: FileScan) -> None:
+        """Split a big plain file into byte ranges cut at line ends, scan them in worker processes (one per
+        core), and stitch the results: line numbers are shifted by the lines of the ranges before."""
+        bounds = [size * i // workers for i in range(workers + 1)]
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+            parts = list(pool.map(_scan_range, [(self, str(path), a, b) for a, b in itertools.pairwise(bounds)]))
+        offset = 0
+        for part in parts:
+            if part.error and not result.error:
+                result.error = part.error
+            result.binary = result.binary or part.binary
+            for cand in part.candidates:
+                if len(result.candidates) >= self.max_candidates:
+                    result.truncated = True
+                    break
+                cand["line"] = int(cand["line"]) + offset  # type: ignore[call-overload]
+                result.candidates.append(cand)
+            result.truncated = result.truncated or part.truncated
+            result.bytes_read += part.bytes_read
+            result.lines += part.lines
+            offset += part.lines
+        # A stack trace may run past the end of its range: read the last entry of each range again.
+        with path.open("rb") as f:
+            for part in parts[:-1]:
+                if part.candidates and (last := part.candidates[-1]) in result.candidates:
+                    f.seek(int(last["offset"]))  # type: ignore[call-overload]
+                    buf = f.read(MAX_LINE + MAX_CONTINUATION * 2000)
+                    nl = buf.find(b"\n")
+                    last["continuation"] = continuation(buf, nl + 1) if nl >= 0 else []
+
+    def scan_file(self, path: Path, since_epoch: float | None = None) -> FileScan:
+        result = FileScan(path=str(path))
+        try:
+            st = path.stat()
+            result.size = st.st_size
+            if since_epoch is not None and st.st_mtime < since_epoch:
+                result.skipped = "last written before the time window"
+                return result
+            workers = min(os.cpu_count() or 1, MAX_WORKERS)
+            if workers > 1 and st.st_size >= self.parallel_from and not _is_gzip(path):
+                self._scan_parallel(path, st.st_size, workers, result)
+            else:
+                with _open(path) as stream:
+                    self.scan_stream(stream, result)
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            result.error = f"damaged compressed file after {result.bytes_read} bytes: {exc or type(exc).__name__}"
+        except OSError as exc:
+            result.error = f"cannot read: {exc.strerror or exc}"
+        return result
