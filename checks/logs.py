@@ -12,9 +12,10 @@ success for the same template is reported as recovered (INFO).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +29,7 @@ from diagnostics.check import Check, CheckContext, Code, Params, RawEvidence
 from diagnostics.config import LogsSettings, Settings, parse_since
 from diagnostics.model import Evidence, EvidenceKind, Finding, Metric, Severity, utcnow
 from diagnostics.sources import logfiles, ssh
+from diagnostics.sources.cursors import CursorStore, head_of
 from diagnostics.sources.errors import SourceError
 
 NAME = "logs"
@@ -130,14 +132,47 @@ def scan_local(
     since: datetime | None,
     files: list[dict[str, Any]],
     problems: list[dict[str, Any]],
+    cursors: CursorStore | None = None,
 ) -> None:
     """Scan local files; ``kind`` None tells each file's kind by its name."""
     found, missing = logfiles.expand(patterns)
     problems += [{"kind": "missing", "host": "local", "pattern": p, "reason": "no such file"} for p in missing]
     for path in found:
         file_kind = kind or kind_of(path)
-        scan = scanner(file_kind, max_lines).scan_file(path, since.timestamp() if since else None)
+        head, start = _resume(cursors, "local", functools.partial(logfiles.open_file, path), _size(path))
+        scan = scanner(file_kind, max_lines).scan_file(path, since.timestamp() if since else None, start)
+        _advance(cursors, "local", head, scan)
         files.append(_record(file_kind, "local", scan))
+
+
+def _size(path: Path) -> int | None:
+    """The size a cursor can be compared with: a plain file's; None for .gz (compressed size says nothing)."""
+    try:
+        return None if logfiles.is_gzip(path) else path.stat().st_size
+    except OSError:
+        return None
+
+
+def _resume(
+    cursors: CursorStore | None, source: str, opener: Callable[[], Any], size: int | None
+) -> tuple[str | None, tuple[int, int]]:
+    """(fingerprint, (offset, line)) to start reading a file at: after what the last run read of it."""
+    if cursors is None:
+        return None, (0, 1)
+    try:
+        with opener() as stream:
+            head = head_of(stream)
+    except (OSError, EOFError, SourceError):
+        return None, (0, 1)  # the scan itself reports the file's trouble
+    cur = cursors.get(source, head) if head else None
+    if cur is None or (size is not None and cur.offset > size):  # new, or truncated since: from the start
+        return head, (0, 1)
+    return head, (cur.offset, cur.lines + 1)
+
+
+def _advance(cursors: CursorStore | None, source: str, head: str | None, scan: logfiles.FileScan) -> None:
+    if cursors is not None and head is not None and not scan.error and scan.complete_to:
+        cursors.put(source, head, scan.path, scan.complete_to, scan.start_line - 1 + scan.lines)
 
 
 def scan_paths(paths: Sequence[str], since: str, timezone: str, max_lines: int = 20000) -> RawEvidence:
@@ -168,6 +203,7 @@ def _scan_remote(
     since: datetime,
     files: list[dict[str, Any]],
     problems: list[dict[str, Any]],
+    cursors: CursorStore | None = None,
 ) -> None:
     host, port = ssh.split_host(host_spec, default_port)
     scanner_ = scanner(kind, max_lines)
@@ -184,8 +220,12 @@ def _scan_remote(
                         if mtime < since.timestamp():
                             scan.skipped = "last written before the time window"
                         else:
+                            head, (scan.start_offset, scan.start_line) = _resume(
+                                cursors, host, functools.partial(s.open, path), scan.size
+                            )
                             with s.open(path) as stream:
                                 scanner_.scan_stream(stream, scan)
+                            _advance(cursors, host, head, scan)
                     except SourceError as exc:
                         scan.error = str(exc)
                     except (OSError, EOFError) as exc:  # a broken .gz or a dropped channel mid-file
@@ -228,13 +268,36 @@ def collect(ctx: CheckContext[LogsParams]) -> RawEvidence:
     since = parse_since(cfg.since, now)
     files: list[dict[str, Any]] = []
     problems: list[dict[str, Any]] = []
+    cursors = None
+    if cfg.incremental:
+        try:
+            cursors = CursorStore(Path(cfg.cursor_file))
+        except SourceError as exc:
+            problems.append(
+                {
+                    "kind": "unavailable",
+                    "host": "cursor file",
+                    "pattern": cfg.cursor_file,
+                    "reason": f"{exc}; reading whole files",
+                }
+            )
     if cfg.management_hosts:
         for h in cfg.management_hosts:
             _scan_remote(
-                h, settings.ssh.port, cfg.management, "management", settings, ctx, cfg.max_lines, since, files, problems
+                h,
+                settings.ssh.port,
+                cfg.management,
+                "management",
+                settings,
+                ctx,
+                cfg.max_lines,
+                since,
+                files,
+                problems,
+                cursors,
             )
     elif cfg.management:
-        scan_local(cfg.management, "management", cfg.max_lines, since, files, problems)
+        scan_local(cfg.management, "management", cfg.max_lines, since, files, problems, cursors)
     ssvm_hosts = list(cfg.ssvm_hosts)
     if cfg.ssvm_from_inventory:
         found, why = _inventory_ssvm_hosts(settings, ctx)
@@ -242,9 +305,15 @@ def collect(ctx: CheckContext[LogsParams]) -> RawEvidence:
         if why:
             problems.append({"kind": "unavailable", "host": "database inventory", "pattern": "SSVMs", "reason": why})
     for h in ssvm_hosts:
-        _scan_remote(h, settings.ssh.ssvm_port, cfg.ssvm, "ssvm", settings, ctx, cfg.max_lines, since, files, problems)
+        _scan_remote(
+            h, settings.ssh.ssvm_port, cfg.ssvm, "ssvm", settings, ctx, cfg.max_lines, since, files, problems, cursors
+        )
     for h in cfg.agent_hosts:
-        _scan_remote(h, settings.ssh.port, cfg.agent, "agent", settings, ctx, cfg.max_lines, since, files, problems)
+        _scan_remote(
+            h, settings.ssh.port, cfg.agent, "agent", settings, ctx, cfg.max_lines, since, files, problems, cursors
+        )
+    if cursors is not None:
+        cursors.close()
     return RawEvidence(
         data={
             "collected_at": now.isoformat(),

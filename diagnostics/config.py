@@ -145,6 +145,11 @@ class CloudStackSettings(_Strict):
     database: DatabaseSettings | None = None
 
 
+def _state_dir() -> Path:
+    """$XDG_STATE_HOME/csdiag, or ~/.local/state/csdiag."""
+    return Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local/state") / "csdiag"
+
+
 _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
@@ -198,6 +203,8 @@ class LogsSettings(_Strict):
     since: str = "24h"
     timezone: str = "UTC"  # of management-server.log/agent.log timestamps; the SSVM logs in UTC
     max_lines: int = Field(20000, ge=100, le=1_000_000)  # candidate lines kept per file
+    incremental: bool = False  # read only what was written since the last run (a cursor per file)
+    cursor_file: str = Field(default_factory=lambda: str(_state_dir() / "log-cursors.sqlite"))
 
     @field_validator("since")
     @classmethod

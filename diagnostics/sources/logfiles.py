@@ -46,6 +46,9 @@ class FileScan:
     binary: bool = False
     error: str | None = None
     skipped: str | None = None  # why the file was not read at all (older than the window)
+    start_offset: int = 0  # where reading began (a cursor from the previous run), and that line's number
+    start_line: int = 1
+    complete_to: int = 0  # absolute offset just after the last complete line read (where a cursor goes)
 
 
 def _rotation_key(path: Path) -> tuple[int, float, str]:
@@ -83,6 +86,11 @@ def expand(patterns: Iterable[str]) -> tuple[list[Path], list[str]]:
             if f not in files:
                 files.append(f)
     return files, missing
+
+
+def open_file(path: Path) -> BinaryIO:
+    """A log file for reading, .gz decompressed on the fly."""
+    return _open(path)
 
 
 def _open(path: Path) -> BinaryIO:
@@ -180,7 +188,7 @@ def _scan_range(args: tuple[Scanner, str, int, int]) -> FileScan:
     return result
 
 
-def _is_gzip(path: Path) -> bool:
+def is_gzip(path: Path) -> bool:
     with path.open("rb") as probe:
         return probe.read(2) == b"\x1f\x8b"
 
@@ -246,14 +254,25 @@ class Scanner:
             )
         return block.count(b"\n")
 
-    def scan_stream(self, stream: BinaryIO, result: FileScan, check_binary: bool = True, offset: int = 0) -> None:
-        line = 1
+    def scan_stream(
+        self, stream: BinaryIO, result: FileScan, check_binary: bool = True, offset: int | None = None
+    ) -> None:
+        """Scan from where ``result`` says reading starts (``start_offset``/``start_line``); ``offset``
+        overrides the byte offset of the stream's current position (byte ranges)."""
+        if offset is None:
+            offset = result.start_offset
+            if offset:
+                stream.seek(offset)  # gzip streams seek forward by decompressing
+        line = result.start_line
         for block in blocks(stream):
             if check_binary and not result.bytes_read and b"\x00" in block[:8192]:
                 result.binary = True
                 result.error = "binary content (NUL bytes): not a text log"
                 return
             n = self.scan_block(block, line, result, offset + result.bytes_read)
+            last_nl = block.rfind(b"\n")
+            if last_nl >= 0:
+                result.complete_to = offset + result.bytes_read + last_nl + 1
             result.bytes_read += len(block)
             line += n
             result.lines += n
@@ -261,10 +280,11 @@ class Scanner:
     def _scan_parallel(self, path: Path, size: int, workers: int, result: FileScan) -> None:
         """Split a big plain file into byte ranges cut at line ends, scan them in worker processes (one per
         core), and stitch the results: line numbers are shifted by the lines of the ranges before."""
-        bounds = [size * i // workers for i in range(workers + 1)]
+        start = result.start_offset
+        bounds = [start + (size - start) * i // workers for i in range(workers + 1)]
         with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
             parts = list(pool.map(_scan_range, [(self, str(path), a, b) for a, b in itertools.pairwise(bounds)]))
-        offset = 0
+        offset = result.start_line - 1
         for part in parts:
             if part.error and not result.error:
                 result.error = part.error
@@ -277,6 +297,7 @@ class Scanner:
                 result.candidates.append(cand)
             result.truncated = result.truncated or part.truncated
             result.bytes_read += part.bytes_read
+            result.complete_to = max(result.complete_to, part.complete_to)
             result.lines += part.lines
             offset += part.lines
         # A stack trace may run past the end of its range: read the last entry of each range again.
@@ -288,8 +309,9 @@ class Scanner:
                     nl = buf.find(b"\n")
                     last["continuation"] = continuation(buf, nl + 1) if nl >= 0 else []
 
-    def scan_file(self, path: Path, since_epoch: float | None = None) -> FileScan:
-        result = FileScan(path=str(path))
+    def scan_file(self, path: Path, since_epoch: float | None = None, start: tuple[int, int] = (0, 1)) -> FileScan:
+        """Scan ``path`` from byte ``start[0]`` (which is line ``start[1]``; a cursor) to its end."""
+        result = FileScan(path=str(path), start_offset=start[0], start_line=start[1])
         try:
             st = path.stat()
             result.size = st.st_size
@@ -297,7 +319,7 @@ class Scanner:
                 result.skipped = "last written before the time window"
                 return result
             workers = min(os.cpu_count() or 1, MAX_WORKERS)
-            if workers > 1 and st.st_size >= self.parallel_from and not _is_gzip(path):
+            if workers > 1 and st.st_size >= self.parallel_from and not is_gzip(path):
                 self._scan_parallel(path, st.st_size, workers, result)
             else:
                 with _open(path) as stream:

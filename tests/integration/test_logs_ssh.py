@@ -104,3 +104,22 @@ def test_refused_and_missing(sshd, rotated, tmp_path):
     assert ("LOG_FILE_MISSING", "127.0.0.1:/nonexistent/cloud.log") in codes
     assert any(c == "LOG_SOURCE_UNAVAILABLE" for c, _ in codes)
     assert any(f["code"] == "STORAGE_FULL" for f in findings)  # the reachable host is still read
+
+
+def test_cursors_over_ssh(sshd, rotated, tmp_path):
+    cfg = config(tmp_path, sshd, rotated, extra="")
+    cfg.write_text(
+        cfg.read_text().replace(
+            'since = "2020-01-01"',
+            f'since = "2020-01-01"\nincremental = true\ncursor_file = "{tmp_path / "cursors.sqlite"}"',
+        )
+    )
+    assert next(f for f in run(cfg, tmp_path) if f["code"] == "STORAGE_FULL")["count"] == 3
+    assert not any(f["code"] == "STORAGE_FULL" for f in run(cfg, tmp_path))
+    with (rotated / "cloud.log").open("a") as f:
+        f.write(
+            "2025-03-12T08:00:00,000 ERROR [storage.template.DownloadManagerImpl] (pool-1-thread-4:[]) "
+            "Unable to download due to No space left on device\n"
+        )
+    [full] = [f for f in run(cfg, tmp_path) if f["code"] == "STORAGE_FULL"]
+    assert full["count"] == 1 and full["evidence"][0]["source"].endswith("cloud.log:10")

@@ -246,3 +246,38 @@ def test_parallel_scan_equals_sequential(tmp_path, monkeypatch, workers):
     assert parallel.lines == sequential.lines == src.count(b"\n") * 40
     assert parallel.candidates == sequential.candidates
     assert parallel.bytes_read == sequential.bytes_read == len(src) * 40
+
+
+def _line(ts, text="Unable to download due to No space left on device"):
+    return f"2025-03-11T{ts},000 ERROR [storage.template.DownloadManagerImpl] (pool-1-thread-4:[]) {text}\n"
+
+
+def test_cursors_report_only_what_is_new_across_rotation(tmp_path):
+    logdir = tmp_path / "var-log"
+    logdir.mkdir()
+    live = logdir / "cloud.log"
+    live.write_text(_line("10:00:00") + _line("10:01:00"))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[logs]\nmanagement = ["{logdir}"]\nsince = "2020-01-01"\nincremental = true\n'
+        f'cursor_file = "{tmp_path / "cursors.sqlite"}"\n'
+    )
+
+    def storage_full():
+        r = run_cli("triage", "--config", str(cfg), "--only", "logs", "--format", "json", cwd=tmp_path)
+        fs = [f for f in json.loads(r.stdout)["findings"] if f["code"] == "STORAGE_FULL"]
+        return (fs[0]["count"], [e["source"].rsplit("/", 1)[1] for e in fs[0]["evidence"]]) if fs else (0, [])
+
+    assert storage_full() == (2, ["cloud.log:1", "cloud.log:2"])
+    assert storage_full() == (0, [])  # nothing new
+    with live.open("a") as f:
+        f.write(_line("10:02:00"))
+    assert storage_full() == (1, ["cloud.log:3"])  # line numbers continue
+    with live.open("a") as f:  # written, then rotated: the rest of the old file, then the new one
+        f.write(_line("10:03:00"))
+    live.rename(logdir / "cloud.1.log")
+    live.write_text(_line("10:04:00"))
+    assert storage_full() == (2, ["cloud.1.log:4", "cloud.log:1"])
+    assert storage_full() == (0, [])
+    live.write_text(_line("11:00:00"))  # truncated and rewritten (copytruncate): read again from the start
+    assert storage_full() == (1, ["cloud.log:1"])
