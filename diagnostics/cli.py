@@ -42,6 +42,8 @@ class Format(StrEnum):
     json = "json"
     csv = "csv"
     html = "html"
+    nagios = "nagios"
+    prom = "prom"
 
 
 class _Opts:
@@ -58,6 +60,7 @@ ConfigOpt = Annotated[
         "--config", "-c", help="Config file (default ./csdiag.toml, then ~/.config/csdiag/config.toml).", dir_okay=False
     ),
 ]
+JunitOpt = Annotated[Path | None, typer.Option("--junit", help="Also write JUnit XML to this file.", dir_okay=False)]
 OnlyOpt = Annotated[str | None, typer.Option("--only", help="Run only these checks (comma-separated names).")]
 SkipOpt = Annotated[str | None, typer.Option("--skip", help="Skip these checks (comma-separated names).")]
 
@@ -96,13 +99,13 @@ def _global(
             logging.getLogger(noisy).setLevel(logging.CRITICAL)
 
 
-def _settings(path: Path | None) -> Settings:
+def _settings(path: Path | None, code: int = EX_USAGE) -> Settings:
     from diagnostics.config import ConfigError, load_settings
 
     try:
         return load_settings(path)
     except ConfigError as exc:
-        fail(str(exc))
+        fail(str(exc), code)
 
 
 def _registry() -> Registry:
@@ -162,6 +165,14 @@ def _render(run: Run, fmt: Format) -> str:
         from reports import html
 
         return html.render(run)
+    if fmt is Format.nagios:
+        from reports import nagios
+
+        return nagios.render(run)
+    if fmt is Format.prom:
+        from reports import prom
+
+        return prom.render(run)
     import io
 
     from reports import table
@@ -191,6 +202,14 @@ def _emit(run: Run, fmt: Format | None, output: Path | None) -> None:
 
         table.render(run, sys.stdout, color=OPTS.color, quiet=OPTS.quiet)
         return
+    if fmt is Format.prom and output is not None:
+        from reports import prom
+
+        try:
+            prom.write(run, output)  # atomically, for node_exporter's textfile collector
+        except OSError as exc:
+            fail(f"{output}: cannot write: {exc.strerror or exc}")
+        return
     text = _render(run, fmt)
     if output is None:
         sys.stdout.write(text)
@@ -215,32 +234,42 @@ def triage(
             help="File for --format; without --format a folder for findings.json, findings.csv and report.html.",
         ),
     ] = None,
+    junit: JunitOpt = None,
 ) -> None:
     """Run the checks (live, or on a bundle), print a ranked summary, exit by the worst severity."""
-    from diagnostics import engine
-    from diagnostics.bundle import BundleError
-    from diagnostics.config import ConfigError
     from diagnostics.registry import parse_names
 
     settings = _settings(config)
+    run = _run(settings, parse_names(only), parse_names(skip), bundle)
+    _emit(run, fmt, output)
+    if junit is not None:
+        from reports import junit as junit_report
+
+        _write(junit, junit_report.render(run))
+    raise typer.Exit(run.worst.nagios_code)
+
+
+def _run(settings: Settings, only: list[str], skip: list[str], bundle: Path | None, code: int = EX_USAGE) -> Run:
+    """Collect and evaluate live, or evaluate a bundle; configuration and bundle errors exit with ``code``."""
+    from diagnostics import engine
+    from diagnostics.bundle import BundleError
+    from diagnostics.config import ConfigError
+
     registry = _registry()
-    only_l, skip_l = parse_names(only), parse_names(skip)
     try:
         if bundle is not None:
             progress = _progress(1)
             with progress or _Null():
-                run = engine.replay(bundle, settings, registry, only_l, skip_l, progress=progress)
-        else:
-            checks = registry.select(only_l, skip_l)
-            engine.resolve_params(settings, checks)
-            settings.verify_secrets()
-            progress = _progress(len(checks))
-            with progress or _Null():
-                run, _ = engine.collect_and_evaluate(settings, registry, only_l, skip_l, progress=progress)
+                return engine.replay(bundle, settings, registry, only, skip, progress=progress)
+        checks = registry.select(only, skip)
+        engine.resolve_params(settings, checks)
+        settings.verify_secrets()
+        progress = _progress(len(checks))
+        with progress or _Null():
+            run, _ = engine.collect_and_evaluate(settings, registry, only, skip, progress=progress)
+        return run
     except (ConfigError, BundleError) as exc:
-        fail(str(exc))
-    _emit(run, fmt, output)
-    raise typer.Exit(run.worst.nagios_code)
+        fail(str(exc), code)
 
 
 class _Null:
@@ -249,6 +278,100 @@ class _Null:
 
     def __exit__(self, *exc: object) -> None:
         return None
+
+
+class FailOn(StrEnum):
+    warn = "warn"
+    crit = "crit"
+
+
+EX_GATE_USAGE = 2  # gate's contract: 0 pass, 1 fail, 2 usage or configuration error
+
+
+@app.command()
+def gate(
+    config: ConfigOpt = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="A [gate.profiles.<name>] from the config.")] = None,
+    fail_on: Annotated[
+        FailOn | None,
+        typer.Option("--fail-on", help="Fail on WARN and above, or CRIT only (default: the profile's, else crit)."),
+    ] = None,
+    allow_unknown: Annotated[
+        bool, typer.Option("--allow-unknown", help="UNKNOWN (could not check) does not fail the gate.")
+    ] = False,
+    waivers: Annotated[
+        Path | None, typer.Option("--waivers", help="TOML file of [[waiver]] tables.", dir_okay=False)
+    ] = None,
+    junit: JunitOpt = None,
+    only: OnlyOpt = None,
+    skip: SkipOpt = None,
+    bundle: Annotated[Path | None, typer.Option("--bundle", help="Judge a bundle instead of collecting live.")] = None,
+    retry_for: Annotated[
+        str | None,
+        typer.Option("--retry-for", help="Run again until the gate passes or this time (90s, 10m, 1h) has passed."),
+    ] = None,
+    interval: Annotated[float, typer.Option("--interval", help="Seconds between attempts.", min=1)] = 30.0,
+) -> None:
+    """Readiness verdict: exit 0 pass, 1 fail, 2 usage or configuration error."""
+    import time
+    from datetime import date
+
+    from diagnostics.config import ConfigError, GateProfile, parse_duration
+    from diagnostics.gate import judge, load_waivers, render_block
+    from diagnostics.model import Severity
+    from diagnostics.registry import parse_names
+
+    settings = _settings(config, EX_GATE_USAGE)
+    if profile is not None and profile not in settings.gate.profiles:
+        known = ", ".join(sorted(settings.gate.profiles)) or "none configured"
+        fail(f"--profile: no [gate.profiles.{profile}] in the configuration (known: {known})", EX_GATE_USAGE)
+    prof = settings.gate.profiles[profile] if profile else GateProfile()
+    severity = Severity.WARN if (fail_on or prof.fail_on) == "warn" else Severity.CRIT
+    waiver_file = waivers or (Path(prof.waivers) if prof.waivers else None)
+    try:  # a malformed waiver file fails before any check runs
+        waiver_list = load_waivers(waiver_file) if waiver_file else []
+        budget = parse_duration(retry_for) if retry_for else 0.0
+    except ConfigError as exc:
+        fail(str(exc), EX_GATE_USAGE)
+    except ValueError as exc:
+        fail(f"--retry-for: {exc}", EX_GATE_USAGE)
+    only_l = parse_names(only) or prof.checks
+    give_up = time.monotonic() + budget
+    attempt = 0
+    while True:
+        attempt += 1
+        run = _run(settings, only_l, parse_names(skip), bundle, EX_GATE_USAGE)
+        verdict = judge(
+            run,
+            fail_on=severity,
+            allow_unknown=allow_unknown or prof.allow_unknown,
+            waivers=waiver_list,
+            today=date.today(),
+        )
+        verdict.attempts = attempt
+        if verdict.passed or time.monotonic() + interval > give_up:
+            break
+        typer.echo(
+            f"csdiag gate: attempt {attempt} failed ({len(verdict.blocking)} blocking); again in {interval:g} s",
+            err=True,
+        )
+        time.sleep(interval)
+    if not OPTS.quiet:
+        from reports import table
+
+        table.render(run, sys.stdout, color=OPTS.color)
+    sys.stderr.write(render_block(verdict))
+    if junit is not None:
+        from reports import junit as junit_report
+
+        failing = frozenset({"WARN", "CRIT"} if severity is Severity.WARN else {"CRIT"})
+        _write(
+            junit,
+            junit_report.render(
+                run, waived=verdict.waived_ids(), failing=failing, unknown_fails=not verdict.allow_unknown
+            ),
+        )
+    raise typer.Exit(0 if verdict.passed else 1)
 
 
 @app.command()
@@ -392,7 +515,8 @@ def main() -> None:
     except Exception as exc:
         if _is_usage_error(exc):
             exc.show()  # type: ignore[attr-defined]  # click's ClickException API, see above
-            sys.exit(EX_USAGE)
+            command = next((a for a in sys.argv[1:] if not a.startswith("-")), "")
+            sys.exit(EX_GATE_USAGE if command == "gate" else EX_USAGE)
         raise
     except KeyboardInterrupt:
         sys.exit(130)

@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -154,10 +154,17 @@ _DURATION_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+def parse_duration(value: str) -> float:
+    """``90s``, ``30m``, ``24h``, ``7d``, ``2w`` → seconds."""
+    if m := _DURATION_RE.match(value):
+        return float(m[1]) * _UNITS[m[2]]
+    raise ValueError(f"{value!r} is not a duration (90s, 30m, 24h, 7d)")
+
+
 def parse_since(value: str, now: datetime) -> datetime:
     """``30m``, ``24h``, ``7d`` before ``now``, or an ISO date/time (UTC unless it says otherwise)."""
-    if m := _DURATION_RE.match(value):
-        return now - timedelta(seconds=float(m[1]) * _UNITS[m[2]])
+    if _DURATION_RE.match(value):
+        return now - timedelta(seconds=parse_duration(value))
     try:
         when = datetime.fromisoformat(value.strip())
     except ValueError:
@@ -222,6 +229,19 @@ class LogsSettings(_Strict):
         return v
 
 
+class GateProfile(_Strict):
+    """``[gate.profiles.<name>]``: which checks a readiness gate runs and what fails it."""
+
+    checks: list[str] = Field(default_factory=list)  # empty: every check
+    fail_on: Literal["warn", "crit"] = "crit"
+    allow_unknown: bool = False
+    waivers: str | None = None  # waiver file used when --waivers is not given
+
+
+class GateSettings(_Strict):
+    profiles: dict[str, GateProfile] = Field(default_factory=dict)
+
+
 class Settings(_Strict):
     """The whole configuration. Sections are optional; checks say what they need."""
 
@@ -229,6 +249,7 @@ class Settings(_Strict):
     cloudstack: CloudStackSettings = CloudStackSettings()
     logs: LogsSettings = LogsSettings()
     ssh: SshSettings = SshSettings()
+    gate: GateSettings = GateSettings()
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     _path: Path | None = PrivateAttr(default=None)
