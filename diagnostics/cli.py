@@ -311,6 +311,11 @@ def gate(
         typer.Option("--retry-for", help="Run again until the gate passes or this time (90s, 10m, 1h) has passed."),
     ] = None,
     interval: Annotated[float, typer.Option("--interval", help="Seconds between attempts.", min=1)] = 30.0,
+    template: Annotated[str | None, typer.Option("--template", help="Template readiness: id, uuid or name.")] = None,
+    zone: Annotated[
+        list[str] | None,
+        typer.Option("--zone", help="With --template: only these zones (id or name; repeat the option)."),
+    ] = None,
 ) -> None:
     """Readiness verdict: exit 0 pass, 1 fail, 2 usage or configuration error."""
     import time
@@ -340,7 +345,17 @@ def gate(
     attempt = 0
     while True:
         attempt += 1
-        run = _run(settings, only_l, parse_names(skip), bundle, EX_GATE_USAGE)
+        if template is not None:
+            from checks import readiness
+            from diagnostics import engine
+
+            try:
+                settings.verify_secrets()
+            except ConfigError as exc:
+                fail(str(exc), EX_GATE_USAGE)
+            run = engine.run_checks(settings, [readiness.make_check(template, zone or [])])
+        else:
+            run = _run(settings, only_l, parse_names(skip), bundle, EX_GATE_USAGE)
         verdict = judge(
             run,
             fail_on=severity,
