@@ -100,7 +100,7 @@ def evaluate(raw: RawEvidence, params: NoParams) -> Iterator[Finding]:
         yield Finding(
             check=NAME,
             code="TEMPLATE_NOT_FOUND",
-            severity=Severity.UNKNOWN,
+            severity=Severity.CRIT,
             target=f"template {asked}",
             summary=f"no active template has id, uuid or name {asked!r}"
             if not found
