@@ -384,7 +384,7 @@ def _in_progress(
         return
     severity = Severity.CRIT if age >= params.stalled_crit_minutes else Severity.WARN
     metric = Metric(
-        name="minutes_since_update",
+        name="since_update",
         value=round(age, 1),
         unit="min",
         warn=params.stalled_warn_minutes,

@@ -98,7 +98,7 @@ def test_stalled_and_stuck_downloads(site, tmp_path, db_env):
     slow = next(f for f in findings if "ubuntu" in f["target"])
     assert "stalled at 40 %" in slow["summary"] and "3.0 h" in slow["summary"]
     assert 'UI status: "40% Downloaded"' in slow["evidence"][0]["text"]
-    assert slow["metrics"][0]["name"] == "minutes_since_update" and slow["metrics"][0]["crit"] == 60
+    assert slow["metrics"][0]["name"] == "since_update" and slow["metrics"][0]["crit"] == 60
     stuck = next(f for f in findings if f["code"] == "TEMPLATE_INSTALL_STUCK")
     assert 'UI status: "Installing Template"' in stuck["evidence"][0]["text"]
 

@@ -170,7 +170,7 @@ def test_nagios_output_parses_back(tmp_path):
     _, _, perf = first.partition(" | ")
     items = PERF.findall(perf)
     assert items and len(items) == perf.count("'=")
-    stalled = next(i for i in items if "minutes_since_update" in i[0] and "ubuntu" in i[0])
+    stalled = next(i for i in items if "since_update" in i[0] and "ubuntu" in i[0])
     assert stalled[3] == "~:10" and stalled[4] == "~:60"  # upper levels: alert above
     assert len(rest) == 12
 
@@ -208,13 +208,13 @@ def test_prometheus_output_parses(tmp_path):
         "csdiag_check_status",
         "csdiag_finding",
         "csdiag_last_run_timestamp_seconds",
-        "csdiag_templates_minutes_since_update_seconds",
+        "csdiag_templates_since_update_seconds",
         "csdiag_logs_log_bytes_bytes",
     } <= set(families)
     status = {(s.labels["check"], s.labels["target"]): s.value for s in families["csdiag_check_status"].samples}
     assert status[("ssvm", 'zone 3 "zone-lab"')] == 2
     stalled = [
-        s for s in families["csdiag_templates_minutes_since_update_seconds"].samples if "ubuntu" in s.labels["target"]
+        s for s in families["csdiag_templates_since_update_seconds"].samples if "ubuntu" in s.labels["target"]
     ]
     assert stalled and stalled[0].value > 60 * 60  # minutes converted to seconds
     assert not list(tmp_path.glob("*.tmp*"))  # written atomically
