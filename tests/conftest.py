@@ -28,6 +28,16 @@ def cloud_db(mariadb: MariaDB) -> str:
     return mariadb.create_cloud_db()
 
 
+@pytest.fixture
+def site(mariadb: MariaDB, cloud_db: str):
+    """A CloudStack 4.18.1 database to build scenarios in (tests/services/cloudstack_site.py)."""
+    from tests.services.cloudstack_site import Site
+
+    s = Site(mariadb, cloud_db)
+    s.version("4.18.1.0")
+    return s
+
+
 def write_config(path: Path, body: str, *, private: bool = False) -> Path:
     path.write_text(body)
     path.chmod(0o600 if private else 0o644)

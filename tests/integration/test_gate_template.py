@@ -3,16 +3,8 @@
 import pytest
 
 from tests.conftest import db_config, run_cli, write_config
-from tests.services.cloudstack_site import Site
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def site(mariadb, cloud_db):
-    s = Site(mariadb, cloud_db)
-    s.version("4.18.1.0")
-    return s
 
 
 def gate(site, tmp_path, env, *args):

@@ -5,16 +5,8 @@ import json
 import pytest
 
 from tests.conftest import db_config, run_cli, write_config
-from tests.services.cloudstack_site import Site
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-def site(mariadb, cloud_db):
-    s = Site(mariadb, cloud_db)
-    s.version("4.18.1.0")
-    return s
 
 
 def triage(site, tmp_path, env, only="templates,ssvm", extra_config=""):
@@ -40,53 +32,10 @@ def test_healthy_zone_has_no_findings(site, tmp_path, db_env):
 def test_stalled_and_stuck_downloads(site, tmp_path, db_env):
     ids = site.healthy_zone()
     store = ids["store"]
-    t_slow = site.template("ubuntu-24.04")
-    site.ref(
-        t_slow,
-        store,
-        download_state="DOWNLOAD_IN_PROGRESS",
-        state="Creating",
-        pct=40,
-        size=0,
-        physical_size=0,
-        error_str="40% Downloaded",
-        minutes_ago=180,
-    )
-    t_warn = site.template("rocky-9")
-    site.ref(
-        t_warn,
-        store,
-        download_state="DOWNLOAD_IN_PROGRESS",
-        state="Creating",
-        pct=75,
-        size=0,
-        physical_size=0,
-        error_str=None,
-        minutes_ago=20,
-    )
-    t_fresh = site.template("alma-9")
-    site.ref(
-        t_fresh,
-        store,
-        download_state="DOWNLOAD_IN_PROGRESS",
-        state="Creating",
-        pct=10,
-        size=0,
-        physical_size=0,
-        minutes_ago=0.1,
-    )
-    t_stuck = site.template("win-2022")
-    site.ref(
-        t_stuck,
-        store,
-        download_state="DOWNLOAD_IN_PROGRESS",
-        state="Creating",
-        pct=100,
-        size=0,
-        physical_size=0,
-        error_str="Download success, starting install ",
-        minutes_ago=90,
-    )
+    t_slow = site.stalled(store, "ubuntu-24.04", pct=40, minutes_ago=180)
+    t_warn = site.stalled(store, "rocky-9", pct=75, minutes_ago=20)
+    site.stalled(store, "alma-9", pct=10, minutes_ago=0.1)
+    t_stuck = site.stalled(store, "win-2022", pct=100, minutes_ago=90)
     _, findings = triage(site, tmp_path, db_env)
     assert codes(findings) == sorted(
         [
@@ -105,17 +54,7 @@ def test_stalled_and_stuck_downloads(site, tmp_path, db_env):
 
 def test_thresholds_come_from_config(site, tmp_path, db_env):
     ids = site.healthy_zone()
-    t = site.template("slowpoke")
-    site.ref(
-        t,
-        ids["store"],
-        download_state="DOWNLOAD_IN_PROGRESS",
-        state="Creating",
-        pct=5,
-        size=0,
-        physical_size=0,
-        minutes_ago=20,
-    )
+    site.stalled(ids["store"], "slowpoke", pct=5, minutes_ago=20)
     _, findings = triage(
         site,
         tmp_path,
@@ -283,17 +222,7 @@ def test_schema_versions(site, tmp_path, db_env, schema):
         )
         site.sql("ALTER TABLE configuration MODIFY scope BIGINT")
     ids = site.healthy_zone()
-    t = site.template("stalled")
-    site.ref(
-        t,
-        ids["store"],
-        download_state="DOWNLOAD_IN_PROGRESS",
-        state="Creating",
-        pct=40,
-        size=0,
-        physical_size=0,
-        minutes_ago=180,
-    )
+    site.stalled(ids["store"], "stalled", pct=40, minutes_ago=180)
     site.zone("no-ssvm")
     site.setting("secondary.storage.capacity.threshold", None, "0.90")
     _, findings = triage(site, tmp_path, db_env, only="templates,ssvm,platform")
@@ -370,17 +299,7 @@ def test_nulls_and_absurd_values(site, tmp_path, db_env):
 
 def test_triage_ranks_across_checks(site, tmp_path, db_env):
     ids = site.healthy_zone()
-    t = site.template("stalled")
-    site.ref(
-        t,
-        ids["store"],
-        download_state="DOWNLOAD_IN_PROGRESS",
-        state="Creating",
-        pct=40,
-        size=0,
-        physical_size=0,
-        minutes_ago=20,
-    )
+    site.stalled(ids["store"], "stalled", pct=40, minutes_ago=20)
     site.zone("no-ssvm")
     cfg = write_config(tmp_path / "c.toml", db_config(site.server, site.database))
     r = run_cli("triage", "--config", str(cfg), "--only", "templates,ssvm,platform", env=db_env)
@@ -417,17 +336,7 @@ def test_silent_database_gives_unknown_within_connect_timeout(tmp_path, db_env, 
 
 def test_bundle_replays_templates_and_ssvm(site, tmp_path, db_env):
     ids = site.healthy_zone()
-    t = site.template("stalled")
-    site.ref(
-        t,
-        ids["store"],
-        download_state="DOWNLOAD_IN_PROGRESS",
-        state="Creating",
-        pct=40,
-        size=0,
-        physical_size=0,
-        minutes_ago=180,
-    )
+    site.stalled(ids["store"], "stalled", pct=40, minutes_ago=180)
     site.zone("no-ssvm")
     _, live = triage(site, tmp_path, db_env)
     cfg = tmp_path / "c.toml"

@@ -145,6 +145,22 @@ class Site:
             )
         return rid
 
+    def stalled(self, store_id: int, name: str = "stalled", *, pct: int = 40, minutes_ago: float = 180) -> int:
+        """A template whose download sits in DOWNLOAD_IN_PROGRESS, last updated ``minutes_ago``."""
+        t = self.template(name)
+        self.ref(
+            t,
+            store_id,
+            download_state="DOWNLOAD_IN_PROGRESS",
+            state="Creating",
+            pct=pct,
+            size=0,
+            physical_size=0,
+            error_str=f"{pct}% Downloaded",
+            minutes_ago=minutes_ago,
+        )
+        return t
+
     def network(self, zone_id: int, traffic_type: str) -> int:
         return self._insert(
             "networks", name=f"{traffic_type}-{zone_id}", traffic_type=traffic_type, data_center_id=zone_id

@@ -213,8 +213,6 @@ def test_prometheus_output_parses(tmp_path):
     } <= set(families)
     status = {(s.labels["check"], s.labels["target"]): s.value for s in families["csdiag_check_status"].samples}
     assert status[("ssvm", 'zone 3 "zone-lab"')] == 2
-    stalled = [
-        s for s in families["csdiag_templates_since_update_seconds"].samples if "ubuntu" in s.labels["target"]
-    ]
+    stalled = [s for s in families["csdiag_templates_since_update_seconds"].samples if "ubuntu" in s.labels["target"]]
     assert stalled and stalled[0].value > 60 * 60  # minutes converted to seconds
     assert not list(tmp_path.glob("*.tmp*"))  # written atomically
