@@ -469,6 +469,41 @@ def list_checks(
         fail(f"--format: expected table or json, got {fmt!r}")
 
 
+@app.command()
+def reach(
+    urls: Annotated[list[str], typer.Argument(help="Template URLs to test.")],
+    from_host: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            help="Probe from this host over SSH (an SSVM: host or host:port, [ssh] defaults); default: from here.",
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """Can this host (or an SSVM) fetch these template URLs, and how fast? Exit by the worst severity."""
+    from checks import reach as reach_check
+    from diagnostics import engine
+
+    settings = _settings(config)
+    probe = settings.reach.model_copy(
+        update={
+            "urls": urls,
+            "sample": 0,
+            "ssvm_from_inventory": False,
+            "from_hosts": [from_host] if from_host else [],
+            "local": from_host is None,
+        }
+    )
+    quick = settings.model_copy(
+        update={"reach": probe, "cloudstack": settings.cloudstack.model_copy(update={"database": None})}
+    )
+    run = engine.run_checks(quick, [reach_check.CHECK])
+    _emit(run, fmt, None)
+    raise typer.Exit(run.worst.nagios_code)
+
+
 @logs_app.command("scan")
 def logs_scan(
     paths: Annotated[list[str], typer.Argument(help="Log files, folders (recursive) or globs; .gz is read as is.")],

@@ -229,6 +229,22 @@ class LogsSettings(_Strict):
         return v
 
 
+class ReachSettings(_Strict):
+    """Where the ``reach`` check probes from and what. The CloudStack settings it judges by come from the
+    database; the three overrides replace them (or stand in when there is no database)."""
+
+    from_hosts: list[str] = Field(default_factory=list)  # SSVM IPs ("host" or "host:port"; port [ssh] ssvm_port)
+    ssvm_from_inventory: bool = False  # every running SSVM the database lists
+    local: bool = False  # also probe from this machine
+    urls: list[str] = Field(default_factory=list)  # besides the failing/in-progress and sampled template URLs
+    sample: int = Field(20, ge=0, le=1000)  # registered template URLs sampled from the database
+    cmdline_path: str = "/var/cache/cloud/cmdline"
+    ssvm_check_path: str = "/usr/local/cloud/systemvm/ssvm-check.sh"
+    follow_redirects: bool | None = None  # store.download.follow.redirects
+    max_template_size_gb: float | None = Field(None, gt=0)  # max.template.iso.size
+    allowed_internal_sites: list[str] | None = None  # secstorage.allowed.internal.sites (CIDRs)
+
+
 class GateProfile(_Strict):
     """``[gate.profiles.<name>]``: which checks a readiness gate runs and what fails it."""
 
@@ -250,6 +266,7 @@ class Settings(_Strict):
     logs: LogsSettings = LogsSettings()
     ssh: SshSettings = SshSettings()
     gate: GateSettings = GateSettings()
+    reach: ReachSettings = ReachSettings()
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     _path: Path | None = PrivateAttr(default=None)

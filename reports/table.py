@@ -37,7 +37,7 @@ def render(run: Run, file: IO[str], *, color: bool = True, quiet: bool = False, 
         table = Table(
             show_lines=True,
             expand=True,
-            title=f"csdiag triage — {len(run.findings)} finding{'s' if len(run.findings) != 1 else ''}",
+            title=f"csdiag — {len(run.findings)} finding{'s' if len(run.findings) != 1 else ''}",
         )
         table.add_column("#", justify="right", width=3)
         table.add_column("Severity", width=8)

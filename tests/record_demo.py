@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -19,10 +20,11 @@ from tests.conftest import ROOT, db_config
 from tests.services.cloudstack_site import Site
 from tests.services.mariadb import READER_PASSWORD, mariadb_server
 from tests.services.sshd import Sshd, sshd_server
+from tests.services.web import Web, web_server
 
 
-def seed_site(site: Site) -> None:
-    """A three-zone installation with the classic template troubles."""
+def seed_site(site: Site, repo: str = "http://templates.example.org") -> None:
+    """A three-zone installation with the classic template troubles; templates come from ``repo``."""
     site.version("4.17.2.0", "4.18.1.0")
     site.sql("INSERT INTO version (version, updated, step) VALUES ('4.19.0.0', NOW(), 'Upgrade')")
     for name, value, default in (
@@ -40,9 +42,11 @@ def seed_site(site: Site) -> None:
     east1 = site.store(east, "east-nfs-1", url="nfs://10.20.0.5/export/secondary")
     east2 = site.store(east, "east-nfs-2", url="nfs://10.20.0.6/export/secondary")  # added last week, never filled
     site.ssvm(east, "s-11-VM", ips={"Control": "169.254.2.11", "Management": "10.20.1.11", "Public": "192.0.2.11"})
-    debian = site.template("debian-12-generic", checksum="{SHA-256}" + "3f" * 32)
+    debian = site.template("debian-12-generic", checksum="{SHA-256}" + "3f" * 32, url=f"{repo}/debian-12-generic.qcow2")
     site.ref(debian, east1)
-    ubuntu = site.template("ubuntu-24.04-server", checksum="{SHA-256}" + "7a" * 32)
+    ubuntu = site.template(
+        "ubuntu-24.04-server", checksum="{SHA-256}" + "7a" * 32, url=f"{repo}/ubuntu-24.04-server.qcow2"
+    )
     site.ref(
         ubuntu,
         east1,
@@ -54,7 +58,7 @@ def seed_site(site: Site) -> None:
         error_str="40% Downloaded",
         minutes_ago=185,
     )
-    windows = site.template("windows-2022-std")
+    windows = site.template("windows-2022-std", url=f"{repo}/windows-2022-std.qcow2")
     site.ref(
         windows,
         east1,
@@ -66,7 +70,7 @@ def seed_site(site: Site) -> None:
         error_str="Download success, starting install ",
         minutes_ago=95,
     )
-    rocky = site.template("rocky-9.4", checksum="{SHA-256}" + "C0FFEE" * 10 + "ABCD")
+    rocky = site.template("rocky-9.4", checksum="{SHA-256}" + "C0FFEE" * 10 + "ABCD", url=f"{repo}/rocky-9.4.qcow2")
     site.ref(
         rocky,
         east1,
@@ -79,7 +83,7 @@ def seed_site(site: Site) -> None:
         'the given value, "{SHA-256}' + "C0FFEE" * 10 + 'ABCD"',
         minutes_ago=300,
     )
-    alma = site.template("alma-9")
+    alma = site.template("alma-9", url=f"{repo}/alma-9.img")  # gone from the mirror: 404
     site.ref(
         alma,
         east1,
@@ -91,7 +95,7 @@ def seed_site(site: Site) -> None:
         error_str=" HTTP Server returned 404 (expected 200 OK) ",
         minutes_ago=600,
     )
-    fedora = site.template("fedora-40-cloud")
+    fedora = site.template("fedora-40-cloud", url=f"{repo}/fedora-40-cloud.qcow2")
     site.ref(fedora, east1, size=0, physical_size=0, error_str="Install completed successfully")
 
     west = site.zone("zone-west")
@@ -127,12 +131,36 @@ known_hosts = "{sshd.known_hosts}"
 """
 
 
+def reach_config(sshd: Sshd, web: Web, tmp: Path) -> str:
+    """The SSVM (sshd on loopback) probes the template repository (HTTP on loopback), as in
+    tests/integration/test_reach.py; one management server answers, one does not."""
+    mgmt = socket.socket()
+    mgmt.bind(("127.0.0.1", 0))
+    mgmt.listen(8)
+    _KEEP.append(mgmt)
+    (tmp / "cmdline").write_text(
+        f"type=secstorage host=127.0.0.1,127.0.0.2 port={mgmt.getsockname()[1]} name=s-11-VM\n"
+    )
+    return f"""
+[reach]
+from_hosts = ["127.0.0.1:{sshd.port}"]
+urls = ["{web.base}/slow-debian-12.qcow2", "{web.base}/moved-rocky"]
+cmdline_path = "{tmp / "cmdline"}"
+allowed_internal_sites = ["127.0.0.0/8"]
+"""
+
+
+_KEEP: list[socket.socket] = []
+
+
 def main(out: Path) -> None:
-    with mariadb_server() as server, sshd_server() as sshd, tempfile.TemporaryDirectory() as tmp:
+    with mariadb_server() as server, sshd_server() as sshd, web_server() as web, tempfile.TemporaryDirectory() as tmp:
         site = Site(server, server.create_cloud_db("cloud"))
-        seed_site(site)
+        seed_site(site, web.base)
         cfg = Path(tmp) / "csdiag.toml"
-        cfg.write_text(db_config(server, site.database) + logs_config(sshd, Path(tmp)))
+        cfg.write_text(
+            db_config(server, site.database) + logs_config(sshd, Path(tmp)) + reach_config(sshd, web, Path(tmp))
+        )
         if out.exists():
             shutil.rmtree(out)
         env = {**os.environ, "CSDIAG_TEST_DB_PASSWORD": READER_PASSWORD}

@@ -108,6 +108,18 @@ class SshSession:
             if fnmatch.fnmatchcase(e.filename, name) and e.st_mode is not None and stat.S_ISREG(e.st_mode)
         )
 
+    def run(self, script: str, timeout_s: float) -> tuple[int, str, str]:
+        """Run a bash script (sent on stdin, so nothing is interpreted twice); (exit code, stdout, stderr)."""
+        try:
+            stdin, stdout, stderr = self._client.exec_command("bash -s", timeout=timeout_s)
+            stdin.write(script)
+            stdin.channel.shutdown_write()
+            out = stdout.read().decode("utf-8", "replace")
+            err = stderr.read().decode("utf-8", "replace")
+            return stdout.channel.recv_exit_status(), out, err
+        except Exception as exc:  # socket.timeout, SSHException, EOFError: all become source errors
+            raise _translate(exc, self.where) from exc
+
     def size(self, path: str) -> tuple[int, float]:
         st = self._sftp.stat(path)
         return int(st.st_size or 0), float(st.st_mtime or 0)

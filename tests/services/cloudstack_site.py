@@ -80,6 +80,7 @@ class Site:
         type: str = "USER",
         fmt: str = "QCOW2",
         direct_download: int = 0,
+        url: str | None = None,
     ) -> int:
         n = next(_ids)
         tid = self._insert(
@@ -92,7 +93,7 @@ class Site:
             type=type,
             hvm=1,
             bits=64,
-            url=f"http://templates.example.org/{name}.qcow2",
+            url=url or f"http://templates.example.org/{name}.qcow2",
             format=fmt,
             created="2024-01-01 00:00:00",
             account_id=2,
