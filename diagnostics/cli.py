@@ -35,6 +35,8 @@ config_app = typer.Typer(help="Check or print the configuration.", no_args_is_he
 app.add_typer(config_app, name="config")
 logs_app = typer.Typer(help="Analyse CloudStack log files offline.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(logs_app, name="logs")
+mtu_app = typer.Typer(help="Path-MTU (jumbo frame) probes.", no_args_is_help=True, rich_markup_mode=None)
+app.add_typer(mtu_app, name="mtu")
 
 
 class Format(StrEnum):
@@ -500,6 +502,40 @@ def reach(
         update={"reach": probe, "cloudstack": settings.cloudstack.model_copy(update={"database": None})}
     )
     run = engine.run_checks(quick, [reach_check.CHECK])
+    _emit(run, fmt, None)
+    raise typer.Exit(run.worst.nagios_code)
+
+
+@mtu_app.command("probe")
+def mtu_probe(
+    hosts: Annotated[list[str], typer.Argument(help="Hosts or addresses to probe from here.")],
+    mtu: Annotated[
+        int, typer.Option("--mtu", help="Packet size that must pass (IP header included).", min=576, max=65535)
+    ] = 9000,
+    kind: Annotated[str, typer.Option("--kind", help="auto, icmp or udp.")] = "auto",
+    timeout_s: Annotated[float, typer.Option("--timeout", help="Seconds to wait per probe.")] = 1.0,
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output format.")] = Format.table,
+) -> None:
+    """Path-MTU probe from this machine (DF set, kernel PMTU cache ignored); exit by the worst severity."""
+    from checks import mtu as mtu_check
+    from diagnostics import engine
+    from diagnostics.config import ConfigError, parse_settings
+
+    try:
+        settings = parse_settings(
+            {
+                "mtu": {
+                    "required": mtu,
+                    "targets": hosts,
+                    "probe": kind,
+                    "timeout_s": timeout_s,
+                    "storage_from_inventory": False,
+                }
+            }
+        )
+    except ConfigError as exc:
+        fail(f"{exc.key}: {exc.message}")
+    run = engine.run_checks(settings, [mtu_check.CHECK])
     _emit(run, fmt, None)
     raise typer.Exit(run.worst.nagios_code)
 

@@ -245,6 +245,18 @@ class ReachSettings(_Strict):
     allowed_internal_sites: list[str] | None = None  # secstorage.allowed.internal.sites (CIDRs)
 
 
+class MtuSettings(_Strict):
+    """Jumbo-frame paths to probe (the ``mtu`` check and ``csdiag mtu probe``)."""
+
+    required: int = Field(9000, ge=576, le=65535)  # packet size (bytes, IP header included) that must pass
+    targets: list[str] = Field(default_factory=list)  # hosts or addresses to probe
+    storage_from_inventory: bool = True  # also the NFS servers of the image stores (needs the database)
+    from_hosts: list[str] = Field(default_factory=list)  # SSH vantage points that run ping ([ssh] defaults)
+    local: bool = True  # probe from this machine too
+    timeout_s: float = Field(1.0, gt=0, le=30)  # wait per probe
+    probe: Literal["auto", "icmp", "udp"] = "auto"  # auto: ICMP echo with raw sockets when allowed, else UDP
+
+
 class GateProfile(_Strict):
     """``[gate.profiles.<name>]``: which checks a readiness gate runs and what fails it."""
 
@@ -267,6 +279,7 @@ class Settings(_Strict):
     ssh: SshSettings = SshSettings()
     gate: GateSettings = GateSettings()
     reach: ReachSettings = ReachSettings()
+    mtu: MtuSettings = MtuSettings()
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     _path: Path | None = PrivateAttr(default=None)

@@ -1,0 +1,125 @@
+"""The mtu check on real namespace topologies: every classification, with the guilty hop or interface."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import write_config
+from tests.services.netns import storage_paths, topology
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def net():
+    with topology() as t:
+        names = storage_paths(t)
+        t.link(names["client"], "198.18.4.1/24", 1500, t.ns("slow"), "198.18.4.2/24", 1500)  # local MTU 1500
+        yield t, names
+
+
+def probe(ns, *args):
+    r = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            ns,
+            sys.executable,
+            "-m",
+            "diagnostics.cli",
+            "mtu",
+            "probe",
+            *args,
+            "--timeout",
+            "0.5",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert r.returncode in (0, 1, 2, 3), r.stderr
+    return {f["target"].split(" → ")[1]: f for f in json.loads(r.stdout)["findings"]}
+
+
+@pytest.mark.parametrize("kind", ["icmp", "udp"])
+def test_classifications(net, kind):
+    _, n = net
+    by = probe(n["client"], n["server_ip"], n["lan_ip"], n["nobody_ip"], "198.18.4.2", "--kind", kind)
+    hop = by[n["server_ip"]]
+    assert hop["code"] == "MTU_PATH_TOO_SMALL" and "hop 198.18.1.1 reports MTU 1500" in hop["summary"]
+    assert {m["name"]: m["value"] for m in hop["metrics"]}["path_mtu_bytes"] == 1500
+    hole = by[n["lan_ip"]]
+    assert hole["code"] == "MTU_BLACKHOLE"
+    largest = {m["name"]: m["value"] for m in hole["metrics"]}["largest_passing_bytes"]
+    assert 1500 <= largest <= 1518  # receivers accept a few bytes over their MTU (probing.md §1)
+    assert by[n["nobody_ip"]]["code"] == "MTU_UNREACHABLE" and by[n["nobody_ip"]]["severity"] == "UNKNOWN"
+    local = by["198.18.4.2"]
+    assert local["code"] == "MTU_LOCAL_TOO_SMALL" and "has MTU 1500" in local["summary"]
+    assert "interface v" in local["summary"]  # the veth's name
+
+
+def test_fix_between_runs_is_seen_despite_the_pmtu_cache(net):
+    t, n = net
+    assert probe(n["client"], n["server_ip"])[n["server_ip"]]["code"] == "MTU_PATH_TOO_SMALL"
+    cached = subprocess.run(
+        ["ip", "netns", "exec", n["client"], "ip", "route", "get", n["server_ip"]], capture_output=True, text=True
+    ).stdout
+    t.set_mtu(n["router"], "198.18.2.1", 9000)
+    t.set_mtu(n["server"], n["server_ip"], 9000)
+    try:
+        ok = probe(n["client"], n["server_ip"])[n["server_ip"]]
+        assert ok["code"] == "MTU_PATH_OK", (ok, cached)
+        assert "mtu 1500" in cached  # the kernel still had the lower PMTU cached: PROBE mode ignored it
+    finally:
+        t.set_mtu(n["router"], "198.18.2.1", 1500)
+        t.set_mtu(n["server"], n["server_ip"], 1500)
+
+
+def test_triage_and_mtu_probe_agree(net, tmp_path):
+    _, n = net
+    cfg = write_config(
+        tmp_path / "c.toml", f'[mtu]\ntargets = ["{n["server_ip"]}", "{n["lan_ip"]}"]\ntimeout_s = 0.5\n'
+    )
+    r = subprocess.run(
+        [
+            "ip",
+            "netns",
+            "exec",
+            n["client"],
+            sys.executable,
+            "-m",
+            "diagnostics.cli",
+            "triage",
+            "--config",
+            str(cfg),
+            "--only",
+            "mtu",
+            "--format",
+            "json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    triage = sorted((f["code"], f["target"]) for f in json.loads(r.stdout)["findings"])
+    probed = sorted((f["code"], f["target"]) for f in probe(n["client"], n["server_ip"], n["lan_ip"]).values())
+    assert triage == probed
+    assert r.returncode == 2
+
+
+def test_bad_names(net):
+    _, n = net
+    by = probe(n["client"], "no-such-host.invalid")
+    assert by["no-such-host.invalid"]["code"] == "MTU_NOT_TESTED"
+    r = subprocess.run(
+        [sys.executable, "-m", "diagnostics.cli", "mtu", "probe", "x", "--mtu", "100"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert r.returncode == 64
