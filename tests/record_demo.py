@@ -165,12 +165,63 @@ def main(out: Path) -> None:
             shutil.rmtree(out)
         env = {**os.environ, "CSDIAG_TEST_DB_PASSWORD": READER_PASSWORD}
         subprocess.run(
-            [sys.executable, "-m", "diagnostics.cli", "collect", "--config", str(cfg), "--output", str(out)],
+            [
+                sys.executable,
+                "-m",
+                "diagnostics.cli",
+                "collect",
+                "--config",
+                str(cfg),
+                "--skip",
+                "mtu",
+                "--output",
+                str(out),
+            ],
             check=True,
             env=env,
             timeout=300,
         )
+        # mtu probes only inside its own namespace topology, never the seeded stores' made-up addresses
+        add_mtu(out, Path(tmp))
     print(f"demo bundle recorded in {out}")
+
+
+def add_mtu(out: Path, tmp: Path) -> None:
+    """The mtu check probes from inside a namespace topology (tests/integration/test_mtu.py): collect it
+    there, then add its evidence to the demo bundle."""
+    import json
+
+    from tests.services.netns import storage_paths, topology
+
+    with topology() as t:
+        n = storage_paths(t)
+        cfg = tmp / "mtu.toml"
+        cfg.write_text(f'[mtu]\ntargets = ["{n["server_ip"]}", "{n["lan_ip"]}", "{n["router_ip"]}"]\ntimeout_s = 0.5\n')
+        part = tmp / "mtu-bundle"
+        subprocess.run(
+            [
+                "ip",
+                "netns",
+                "exec",
+                n["client"],
+                sys.executable,
+                "-m",
+                "diagnostics.cli",
+                "collect",
+                "--config",
+                str(cfg),
+                "--only",
+                "mtu",
+                "--output",
+                str(part),
+            ],
+            check=True,
+            timeout=300,
+        )
+    shutil.copytree(part / "checks/mtu", out / "checks/mtu")
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["checks"] += json.loads((part / "manifest.json").read_text())["checks"]
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
 
 
 if __name__ == "__main__":

@@ -242,10 +242,12 @@ def probe_path(
     record["probe_kind"] = p.kind
     log: list[Probe] = []
 
+    wait = timeout_s
+
     def send(size: int, n: int) -> Probe:
         last = Probe(size, "timeout")
         for _ in range(n):
-            last = p.probe(size, timeout_s)
+            last = p.probe(size, wait)
             log.append(last)
             if last.outcome != "timeout":
                 break
@@ -253,7 +255,11 @@ def probe_path(
 
     try:
         small = min(1280, required)
-        if send(small, tries).outcome == "reply":
+        first = send(small, tries)
+        if first.outcome == "reply":
+            # Once the path answered, a lost big packet is known lost long before timeout_s: wait 20 round
+            # trips (at least 0.2 s). Bisection through a blackhole then costs fractions of a second per step.
+            wait = min(timeout_s, max(0.2, 20 * (first.rtt_ms or 0) / 1000))
             big = send(required, tries)
             if big.outcome != "reply":
                 lo, hi = small, required
