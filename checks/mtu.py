@@ -41,6 +41,11 @@ CODES = (
         meaning="the probing host's own interface or route MTU is below the required size",
     ),
     Code(
+        code="SSVM_MTU_MISMATCH",
+        severity=Severity.WARN,
+        meaning="secstorage.vm.mtu.size or an SSVM NIC's MTU is below the required size",
+    ),
+    Code(
         code="MTU_UNREACHABLE",
         severity=Severity.UNKNOWN,
         meaning="even small probes get no answer (host down or ICMP blocked): no MTU verdict",
@@ -52,6 +57,10 @@ CODES = (
     ),
     *cloudstack_db.DB_CODES,
 )
+SSVM_MTU_SQL = (
+    "SELECT name, value, default_value FROM configuration WHERE name = 'secstorage.vm.mtu.size' "
+    "AND category <> 'Hidden'"
+)
 _IP_UDP_ICMP = 28  # ping -s counts ICMP payload bytes: packet = payload + 20 (IP) + 8 (ICMP)
 
 
@@ -60,15 +69,36 @@ _IP_UDP_ICMP = 28  # ping -s counts ICMP payload bytes: packet = payload + 20 (I
 
 
 def ping_script(targets: Sequence[str], required: int, timeout_s: float) -> str:
-    lines = ["command -v ping >/dev/null 2>&1 || echo NOPING"]
+    """``-M probe`` where ping knows it (it ignores a cached PMTU), else ``-M do``; each target's route and
+    interface MTU too, so that a cached PMTU is not mistaken for a small local interface."""
+    lines = [
+        "command -v ping >/dev/null 2>&1 || echo NOPING",
+        "if LC_ALL=C ping -M probe -c 1 -W 1 127.0.0.1 2>&1 | grep -q 'invalid -M'; then M=do; else M=probe; fi",
+    ]
     w = max(1, round(timeout_s))
     for i, t in enumerate(targets):
+        q = shlex.quote(t)
+        lines.append(
+            f"r=$(ip -o route get {q} 2>/dev/null); d=$(echo \"$r\" | sed -n 's/.* dev \\([^ ]*\\).*/\\1/p'); "
+            f'echo "ROUTE {i} ${{d:--}} $(cat /sys/class/net/$d/mtu 2>/dev/null || echo -)"'
+        )
         for size in (min(1280, required), required):
             lines.append(
-                f"echo 'PING {i} {size}'; LC_ALL=C ping -n -M probe -s {size - _IP_UDP_ICMP} -c 3 -i 0.2 "
-                f'-W {w} {shlex.quote(t)} 2>&1; echo "PINGRC $?"'
+                f"echo 'PING {i} {size}'; LC_ALL=C ping -n -M $M -s {size - _IP_UDP_ICMP} -c 3 -i 0.2 "
+                f'-W {w} {q} 2>&1; echo "PINGRC $?"'
             )
     return "\n".join(lines) + "\n"
+
+
+def parse_routes(output: str) -> dict[int, tuple[str | None, int | None]]:
+    """``ROUTE i dev mtu`` lines: the interface each target is routed through, and its MTU."""
+    routes: dict[int, tuple[str | None, int | None]] = {}
+    for line in output.splitlines():
+        parts = line.split()
+        if len(parts) == 4 and parts[0] == "ROUTE" and parts[1].isdigit():
+            dev = None if parts[2] == "-" else parts[2]
+            routes[int(parts[1])] = (dev, int(parts[3]) if parts[3].isdigit() else None)
+    return routes
 
 
 _FRAG = re.compile(r"From (\S+).*Frag needed and DF set \(mtu = (\d+)\)")
@@ -129,15 +159,16 @@ def _remote(
             }
             for t in targets
         ]
-    probes = parse_ping(out)
+    probes, routes = parse_ping(out), parse_routes(out)
     return [
         {
             "host": t,
             "vantage": host,
             "required": cfg.required,
             "probe_kind": "ping",
+            "device": routes.get(i, (None, None))[0],
+            "device_mtu": routes.get(i, (None, None))[1],
             "probes": [p for p in probes if p["target"] == i],
-            "raw": out,
         }
         for i, t in enumerate(targets)
     ]
@@ -154,11 +185,18 @@ def collect(ctx: CheckContext[NoParams]) -> RawEvidence:
         from diagnostics import inventory
 
         def plan(db: Any, columns: Mapping[str, set[str]]) -> dict[str, str]:
-            return {"stores": inventory.queries(columns)["stores"]}
+            q = inventory.queries(columns)
+            out = {"stores": q["stores"]}
+            if {"nics", "networks", "vm_instance", "host"} <= set(columns):
+                out.update(ssvms=q["ssvms"], ssvm_nics=q["ssvm_nics"])
+            if "configuration" in columns:
+                out["settings"] = SSVM_MTU_SQL
+            return out
 
+        tables = ("data_center", "configuration", "nics", "networks", "vm_instance", "host")
         data = dict(
             cloudstack_db.collect(
-                ctx, required={"image_store": ("id", "url", "removed")}, plan=plan, optional_tables=("data_center",)
+                ctx, required={"image_store": ("id", "url", "removed")}, plan=plan, optional_tables=tables
             ).data
         )
         for store in (data.get("results") or {}).get("stores", []):
@@ -182,6 +220,7 @@ def evaluate(raw: RawEvidence, params: NoParams) -> Iterator[Finding]:
     data = raw.data
     if data.get("configured") and (problems := cloudstack_db.failures(NAME, data)) is not None:
         yield from problems
+    yield from _ssvm_mtu(data)
     if not data.get("paths"):
         yield Finding(
             check=NAME,
@@ -194,6 +233,43 @@ def evaluate(raw: RawEvidence, params: NoParams) -> Iterator[Finding]:
         return
     for path in data["paths"]:
         yield judge_path(path)
+
+
+def _ssvm_mtu(data: Mapping[str, Any]) -> Iterator[Finding]:
+    """CloudStack's own view of the SSVM's MTU against what the storage paths need (cloudstack.md §2)."""
+    results = data.get("results") or {}
+    required = int(data.get("required", 9000))
+    for row in results.get("settings", []):
+        raw = row["value"] if row["value"] is not None else row["default_value"]
+        try:
+            value = int(float(raw))
+        except (TypeError, ValueError):
+            continue
+        if value < required:
+            yield Finding(
+                check=NAME,
+                code="SSVM_MTU_MISMATCH",
+                severity=Severity.WARN,
+                target="secstorage.vm.mtu.size",
+                summary=f"secstorage.vm.mtu.size is {value} while the storage paths are to carry {required}-byte "
+                "packets: the SSVM talks to secondary storage with small frames",
+                metrics=(Metric(name="ssvm_mtu_bytes", value=value, unit="B", warn=required, direction="lower"),),
+                remediation=f"Set secstorage.vm.mtu.size to {required} if the storage network is jumbo end to end "
+                "(csdiag mtu proves it), then recreate the SSVM.",
+            )
+    names = {int(s["id"]): s["instance_name"] for s in results.get("ssvms", [])}
+    for nic in results.get("ssvm_nics", []):
+        mtu = nic.get("mtu")
+        if mtu and int(mtu) < required and nic.get("traffic_type") in ("Storage", "Management"):
+            name = names.get(int(nic["instance_id"]), f"vm {nic['instance_id']}")
+            yield Finding(
+                check=NAME,
+                code="SSVM_MTU_MISMATCH",
+                severity=Severity.WARN,
+                target=f"{name} {nic['traffic_type']} NIC {nic.get('ip4_address')}",
+                summary=f"{name}'s {nic['traffic_type']} NIC has MTU {mtu}, below the required {required}",
+                remediation="Align the network's MTU (and secstorage.vm.mtu.size) with the storage network.",
+            )
 
 
 def judge_path(path: Mapping[str, Any]) -> Finding:
@@ -248,7 +324,22 @@ def judge_path(path: Mapping[str, Any]) -> Finding:
             evidence=evidence,
             metrics=tuple(metrics),
         )
-    if local := next((p for p in probes if p["outcome"] == "local_too_big"), None):
+    local = next((p for p in probes if p["outcome"] == "local_too_big"), None)
+    if local and path.get("device_mtu") and int(path["device_mtu"]) >= required and local.get("mtu"):
+        # the interface is big enough: the refusal came from a PMTU a router reported earlier (cached)
+        return Finding(
+            check=NAME,
+            code="MTU_PATH_TOO_SMALL",
+            severity=Severity.CRIT,
+            target=target,
+            summary=f"a hop on the path from {where} to {path['host']} has MTU {local['mtu']} (required "
+            f"{required}; learned earlier from a router's frag-needed and cached on {where})",
+            evidence=evidence,
+            metrics=tuple(metrics),
+            remediation=f"Raise the MTU to {required} on every hop of the path; `ip route get "
+            f"{path['host']}` on {where} shows the cached value.",
+        )
+    if local:
         dev, dev_mtu = path.get("device"), path.get("device_mtu") or local.get("mtu")
         return Finding(
             check=NAME,

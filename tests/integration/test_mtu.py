@@ -123,3 +123,54 @@ def test_bad_names(net):
         timeout=60,
     )
     assert r.returncode == 64
+
+
+def test_remote_vantage_through_sshd_in_the_topology(net, tmp_path):
+    """sshd runs inside the client namespace; the check SSHes to it and runs ping -M probe there."""
+    from tests.services.sshd import sshd_server
+
+    _, n = net
+    with sshd_server(netns=n["client"]) as sshd:
+        cfg = write_config(
+            tmp_path / "c.toml",
+            f"""
+[mtu]
+targets = ["{n["server_ip"]}", "{n["lan_ip"]}", "{n["router_ip"]}", "{n["nobody_ip"]}"]
+local = false
+from_hosts = ["127.0.0.1:{sshd.port}"]
+timeout_s = 1
+[ssh]
+user = "root"
+key_file = "{sshd.client_key}"
+known_hosts = "{sshd.known_hosts}"
+""",
+        )
+        r = subprocess.run(
+            [
+                "ip",
+                "netns",
+                "exec",
+                n["client"],
+                sys.executable,
+                "-m",
+                "diagnostics.cli",
+                "triage",
+                "--config",
+                str(cfg),
+                "--only",
+                "mtu",
+                "--format",
+                "json",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+    by = {f["target"]: f for f in json.loads(r.stdout)["findings"]}
+    assert by[f"127.0.0.1 → {n['server_ip']}"]["code"] == "MTU_PATH_TOO_SMALL"
+    # first run: the router's frag-needed; after the local probes of this module the kernel may have the
+    # PMTU cached, which ping -M do reports as a local error: both name MTU 1500 for this path
+    assert "MTU 1500" in by[f"127.0.0.1 → {n['server_ip']}"]["summary"]
+    assert by[f"127.0.0.1 → {n['lan_ip']}"]["code"] == "MTU_BLACKHOLE"
+    assert by[f"127.0.0.1 → {n['router_ip']}"]["code"] == "MTU_PATH_OK"
+    assert by[f"127.0.0.1 → {n['nobody_ip']}"]["code"] == "MTU_UNREACHABLE"

@@ -346,3 +346,19 @@ def test_bundle_replays_templates_and_ssvm(site, tmp_path, db_env):
     assert r.returncode == 0, r.stderr
     r = run_cli("triage", "--bundle", str(tmp_path / "b.tgz"), "--format", "json", cwd=tmp_path)
     assert json.loads(r.stdout)["findings"] == live
+
+
+def test_ssvm_mtu_settings_against_the_required_size(site, tmp_path, db_env):
+    """The mtu check's database cross-check; `local = false` so nothing is probed (the seeded stores'
+    addresses are made up)."""
+    z = site.zone("jumbo")
+    site.store(z, "jumbo-nfs", url="nfs://10.0.0.5/export/secondary")
+    site.ssvm(z, "s-3-VM", ips={"Storage": "10.9.0.3", "Management": "10.1.0.3"})
+    site.sql("UPDATE nics SET mtu = 1500 WHERE ip4_address = '10.9.0.3'")
+    site.setting("secstorage.vm.mtu.size", None, "1500")
+    _, findings = triage(site, tmp_path, db_env, only="mtu", extra_config="\n[mtu]\nlocal = false\nrequired = 9000\n")
+    assert sorted((f["code"], f["target"]) for f in findings) == [
+        ("MTU_NOT_TESTED", "mtu"),
+        ("SSVM_MTU_MISMATCH", "s-3-VM Storage NIC 10.9.0.3"),
+        ("SSVM_MTU_MISMATCH", "secstorage.vm.mtu.size"),
+    ]

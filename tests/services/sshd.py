@@ -36,7 +36,9 @@ def _keygen(path: Path) -> str:
 
 
 @contextmanager
-def sshd_server() -> Iterator[Sshd]:
+def sshd_server(netns: str | None = None) -> Iterator[Sshd]:
+    """Start sshd on 127.0.0.1, in the network namespace ``netns`` if given (a vantage point inside a
+    test topology)."""
     if not Path(SSHD).exists() or not shutil.which("ssh-keygen"):
         unavailable("OpenSSH server not installed (apt-get install openssh-server; `make test` does it as root)")
     root = Path(tempfile.mkdtemp(prefix="csdiag-sshd-"))
@@ -56,7 +58,10 @@ def sshd_server() -> Iterator[Sshd]:
     )
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)
     log = (root / "sshd.log").open("wb")
-    proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(root / "sshd_config")], stdout=log, stderr=subprocess.STDOUT)
+    prefix = ["ip", "netns", "exec", netns] if netns else []
+    proc = subprocess.Popen(
+        [*prefix, SSHD, "-D", "-e", "-f", str(root / "sshd_config")], stdout=log, stderr=subprocess.STDOUT
+    )
     server = Sshd(
         root=root, port=port, client_key=root / "client_ed25519", known_hosts=root / "known_hosts", host_pub=host_pub
     )
@@ -65,9 +70,17 @@ def sshd_server() -> Iterator[Sshd]:
         deadline = time.monotonic() + 15
         while True:
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                if netns:
+                    subprocess.run(
+                        [*prefix, "bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{port}"],
+                        check=True,
+                        capture_output=True,
+                        timeout=5,
+                    )
+                else:
+                    socket.create_connection(("127.0.0.1", port), timeout=1).close()
                 break
-            except OSError:
+            except (OSError, subprocess.CalledProcessError):
                 if proc.poll() is not None or time.monotonic() > deadline:
                     unavailable(f"sshd did not start: {(root / 'sshd.log').read_text(errors='replace')[-800:]}")
                 time.sleep(0.05)

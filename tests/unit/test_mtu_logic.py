@@ -53,5 +53,24 @@ def test_remote_paths_are_judged_like_local_ones():
 
 def test_ping_script_quotes_and_sizes():
     script = ping_script(["10.0.0.5", "evil; rm -rf /"], 9000, 1.0)
-    assert "-M probe -s 8972" in script and "-s 1252" in script
+    assert "-M $M -s 8972" in script and "-s 1252" in script and "M=do; else M=probe" in script
     assert "'evil; rm -rf /'" in script
+
+
+def test_cached_pmtu_is_not_a_small_local_interface():
+    path = {
+        "host": "10.0.1.5",
+        "vantage": "kvm1",
+        "required": 9000,
+        "device": "bond0.20",
+        "device_mtu": 9000,
+        "probes": [
+            {"size": 1280, "outcome": "reply", "mtu": None, "router": None, "rtt_ms": 0.2, "detail": ""},
+            {"size": 9000, "outcome": "local_too_big", "mtu": 1500, "router": None, "rtt_ms": None, "detail": ""},
+        ],
+    }
+    f = judge_path(path)
+    assert f.code == "MTU_PATH_TOO_SMALL" and "cached on kvm1" in f.summary
+    path["device_mtu"] = 1500
+    f = judge_path(path)
+    assert f.code == "MTU_LOCAL_TOO_SMALL" and "bond0.20 has MTU 1500" in f.summary
