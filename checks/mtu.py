@@ -61,7 +61,11 @@ SSVM_MTU_SQL = (
     "SELECT name, value, default_value FROM configuration WHERE name = 'secstorage.vm.mtu.size' "
     "AND category <> 'Hidden'"
 )
-_IP_UDP_ICMP = 28  # ping -s counts ICMP payload bytes: packet = payload + 20 (IP) + 8 (ICMP)
+
+
+def _headers(target: str) -> int:
+    """ping -s counts ICMP payload bytes: packet = payload + IP header (20, or 40 for IPv6) + 8 (ICMP)."""
+    return 48 if ":" in target else 28
 
 
 # --- remote vantage points: the system's ping over SSH -----------------------------------------------------
@@ -84,7 +88,7 @@ def ping_script(targets: Sequence[str], required: int, timeout_s: float) -> str:
         )
         for size in (min(1280, required), required):
             lines.append(
-                f"echo 'PING {i} {size}'; LC_ALL=C ping -n -M $M -s {size - _IP_UDP_ICMP} -c 3 -i 0.2 "
+                f"echo 'PING {i} {size}'; LC_ALL=C ping -n -M $M -s {size - _headers(t)} -c 3 -i 0.2 "
                 f'-W {w} {q} 2>&1; echo "PINGRC $?"'
             )
     return "\n".join(lines) + "\n"
@@ -305,6 +309,16 @@ def judge_path(path: Mapping[str, Any]) -> Finding:
             data=None,
         ),
     )
+    if path.get("probe_kind") == "udp":
+        evidence = (
+            *evidence,
+            Evidence(
+                kind=EvidenceKind.PROBE,
+                source=f"{where}: probe kind",
+                text="UDP probes (no raw sockets here): ICMP echo would be faster and not rate-limited by the target; "
+                "it needs CAP_NET_RAW (e.g. setcap cap_net_raw+ep on the Python binary) or root.",
+            ),
+        )
     small = [p for p in probes if p["size"] < required]
     big = [p for p in probes if p["size"] == required]
     largest = path.get("largest_passing")

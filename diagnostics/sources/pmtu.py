@@ -9,9 +9,10 @@ Two probe kinds, each sending one packet of an exact total IP size and reporting
   the size arrived; errors come from the socket error queue (``IP_RECVERR``). Targets rate-limit those
   ICMP messages (net.ipv4.icmp_ratelimit), so this is slower and used only without raw sockets.
 
+- ICMPv6 echo over a raw socket for IPv6 addresses; routers answer Packet Too Big with their MTU.
+
 A local EMSGSIZE on send means this machine's own interface (or route) MTU is below the size.
-IPv6 is not probed yet (``ProbeError``). Python's socket module lacks the constants; the Linux values
-are stable (probing.md §1).
+Python's socket module lacks the constants; the Linux values are stable (probing.md §1).
 """
 
 from __future__ import annotations
@@ -57,11 +58,17 @@ class Probe:
 
 
 def resolve(host: str) -> str:
+    """An address for ``host``: IPv4 when it has one, else IPv6."""
     try:
-        infos = socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_DGRAM)
+        infos = socket.getaddrinfo(host, None, socket.AF_UNSPEC, socket.SOCK_DGRAM)
     except socket.gaierror as exc:
         raise NotFound(f"{host}: does not resolve ({exc.strerror})") from None
+    infos.sort(key=lambda i: i[0] != socket.AF_INET)
     return str(infos[0][4][0])
+
+
+def is_v6(address: str) -> bool:
+    return ":" in address
 
 
 def route_device(dst: str) -> tuple[str | None, int | None]:
@@ -214,8 +221,71 @@ class UdpProber:
         return Probe(size, "timeout")
 
 
-def prober(dst: str, kind: str = "auto") -> IcmpProber | UdpProber:
-    """ICMP echo when raw sockets are allowed (or asked for), else UDP."""
+IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE, IPV6_DONTFRAG, IPV6_HEADER = 23, 3, 62, 40
+
+
+class Icmp6Prober:
+    """ICMPv6 echo over a raw socket (the kernel fills the checksum). IPv6 routers never fragment: a hop
+    below the size answers Packet Too Big (type 2) with its MTU; the minimum IPv6 MTU is 1280."""
+
+    kind = "icmp6"
+
+    def __init__(self, dst: str) -> None:
+        self.dst = dst
+        try:
+            self.sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
+        except PermissionError:
+            raise NotPermitted("IPv6 probes need raw ICMPv6 sockets: root or CAP_NET_RAW") from None
+        self.sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
+        self.sock.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
+        self.ident = next(_ids) & 0xFFFF
+        self.seq = _rnd.randrange(0, 0xFFFF)
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def probe(self, size: int, timeout_s: float) -> Probe:
+        self.seq = (self.seq + 1) & 0xFFFF
+        payload = os.urandom(8) + bytes(max(0, size - IPV6_HEADER - ICMP_HEADER - 8))
+        packet = struct.pack("!BBHHH", 128, 0, 0, self.ident, self.seq) + payload
+        start = time.monotonic()
+        try:
+            self.sock.sendto(packet, (self.dst, 0))
+        except OSError as exc:
+            return _send_error(size, exc)
+        deadline = start + timeout_s
+        while (left := deadline - time.monotonic()) > 0:
+            ready, _, _ = select.select([self.sock], [], [], left)
+            if not ready:
+                break
+            data, addr = self.sock.recvfrom(65535)
+            src = addr[0]
+            if data[0] == 129 and len(data) >= 8 and struct.unpack("!HH", data[4:8]) == (self.ident, self.seq):
+                return Probe(size, "reply", rtt_ms=(time.monotonic() - start) * 1000)
+            quoted = data[8 + IPV6_HEADER : 8 + IPV6_HEADER + 8]
+            if (
+                data[0] in (1, 2, 3)
+                and len(quoted) == 8
+                and struct.unpack("!HH", quoted[4:8]) == (self.ident, self.seq)
+            ):
+                if data[0] == 2:
+                    mtu = struct.unpack("!I", data[4:8])[0]
+                    return Probe(
+                        size,
+                        "frag_needed",
+                        mtu=mtu,
+                        router=src,
+                        rtt_ms=(time.monotonic() - start) * 1000,
+                        detail="ICMPv6 Packet Too Big",
+                    )
+                return Probe(size, "error", router=src, detail=f"ICMPv6 type {data[0]} code {data[1]}")
+        return Probe(size, "timeout")
+
+
+def prober(dst: str, kind: str = "auto") -> IcmpProber | UdpProber | Icmp6Prober:
+    """ICMP echo when raw sockets are allowed (or asked for), else UDP; ICMPv6 for IPv6 addresses."""
+    if is_v6(dst):
+        return Icmp6Prober(dst)
     if kind == "udp" or (kind == "auto" and not can_use_raw()):
         return UdpProber(dst)
     if kind in ("icmp", "auto"):

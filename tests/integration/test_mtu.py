@@ -174,3 +174,49 @@ known_hosts = "{sshd.known_hosts}"
     assert by[f"127.0.0.1 → {n['lan_ip']}"]["code"] == "MTU_BLACKHOLE"
     assert by[f"127.0.0.1 → {n['router_ip']}"]["code"] == "MTU_PATH_OK"
     assert by[f"127.0.0.1 → {n['nobody_ip']}"]["code"] == "MTU_UNREACHABLE"
+
+
+def test_router_that_filters_frag_needed_is_a_blackhole():
+    """The router sends no ICMP 'fragmentation needed' (an nftables rule drops it): big packets vanish."""
+    import shutil
+
+    from tests.services import unavailable
+    from tests.services.netns import sh
+
+    if not shutil.which("nft"):
+        unavailable("nft not installed (apt-get install nftables; `make test` does it as root)")
+    with topology() as t:
+        n = storage_paths(t)
+        rules = (
+            "add table inet csdiag; add chain inet csdiag out { type filter hook output priority 0; }; "
+            "add rule inet csdiag out icmp type destination-unreachable icmp code frag-needed drop"
+        )
+        sh("ip", "netns", "exec", n["router"], "nft", rules)
+        by = probe(n["client"], n["server_ip"])
+    hole = by[n["server_ip"]]
+    assert hole["code"] == "MTU_BLACKHOLE", hole
+    assert 1500 <= {m["name"]: m["value"] for m in hole["metrics"]}["largest_passing_bytes"] <= 1518
+
+
+def test_ipv6_packet_too_big_names_the_router():
+    from tests.services.netns import sh
+
+    with topology() as t:
+        client, router, server = t.namespaces[0], t.ns("rt6"), t.ns("sv6")
+        # forwarding on before the links exist: enabled afterwards, this kernel did not forward the echoes
+        for key in ("all", "default"):
+            sh("ip", "netns", "exec", router, "sysctl", "-qw", f"net.ipv6.conf.{key}.forwarding=1")
+        t.link(client, "2001:db8:1::2/64", 9000, router, "2001:db8:1::1/64", 9000)
+        t.link(router, "2001:db8:2::1/64", 1500, server, "2001:db8:2::2/64", 1500)
+        t.route(client, "2001:db8:2::/64", "2001:db8:1::1")
+        t.route(server, "2001:db8:1::/64", "2001:db8:2::1")
+        # neighbour discovery takes about a second on first contact: settle it before probing
+        subprocess.run(
+            ["ip", "netns", "exec", client, "ping", "-6", "-c", "2", "-W", "2", "2001:db8:2::2"],
+            capture_output=True,
+            timeout=20,
+        )
+        by = probe(client, "2001:db8:2::2", "2001:db8:1::1")
+    assert by["2001:db8:2::2"]["code"] == "MTU_PATH_TOO_SMALL", by
+    assert "hop 2001:db8:1::1 reports MTU 1500" in by["2001:db8:2::2"]["summary"]
+    assert by["2001:db8:1::1"]["code"] == "MTU_PATH_OK"

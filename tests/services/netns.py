@@ -36,10 +36,13 @@ class Topology:
         sh("ip", "link", "add", ia, "netns", a, "type", "veth", "peer", "name", ib, "netns", b)
         for ns_, dev, ip, mtu in ((a, ia, a_ip, a_mtu), (b, ib, b_ip, b_mtu)):
             sh("ip", "netns", "exec", ns_, "ip", "link", "set", dev, "mtu", str(mtu), "up")
-            sh("ip", "netns", "exec", ns_, "ip", "addr", "add", ip, "dev", dev)
+            if ":" in ip:  # IPv6: no duplicate address detection, the address is usable at once
+                sh("ip", "netns", "exec", ns_, "ip", "-6", "addr", "add", ip, "dev", dev, "nodad")
+            else:
+                sh("ip", "netns", "exec", ns_, "ip", "addr", "add", ip, "dev", dev)
 
     def route(self, ns_: str, dst: str, via: str) -> None:
-        sh("ip", "netns", "exec", ns_, "ip", "route", "add", dst, "via", via)
+        sh("ip", "netns", "exec", ns_, "ip", "-6" if ":" in dst else "-4", "route", "add", dst, "via", via)
 
     def set_mtu(self, ns_: str, ip: str, mtu: int) -> None:
         out = subprocess.run(
