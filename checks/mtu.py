@@ -301,7 +301,7 @@ def judge_path(path: Mapping[str, Any]) -> Finding:
         + (f" — {p['detail']}" if p.get("detail") else "")
         for p in probes
     )
-    evidence = (
+    evidence: tuple[Evidence, ...] = (
         Evidence(
             kind=EvidenceKind.PROBE,
             source=f"{where}: {path.get('probe_kind', '?')} probes with DF to {path.get('address', path['host'])}",
