@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 # Services the integration tests start themselves (tests/services/).
-APT_PACKAGES := mariadb-server mariadb-client openssh-server openssh-client iputils-ping iproute2 nftables
+APT_PACKAGES := mariadb-server mariadb-client openssh-server openssh-client iputils-ping iproute2 nftables libfuse2
 
 .PHONY: demo test lint typecheck unit integration system-deps demo-bundle bench clean
 

@@ -257,6 +257,24 @@ class MtuSettings(_Strict):
     probe: Literal["auto", "icmp", "udp"] = "auto"  # auto: ICMP echo with raw sockets when allowed, else UDP
 
 
+class StorageTarget(_Strict):
+    """``[[storage]]``: an image store to probe besides (or instead of) those the database lists."""
+
+    url: str  # nfs://server/export
+    mount_path: str | None = None  # a local mount of this export (else: every matching NFS mount here)
+    modes: list[Literal["mounted", "ssvm"]] | None = None  # default: every mode that applies
+    largest_template_bytes: int | None = Field(None, ge=0)  # when the database is not available
+    ssvm_hosts: list[str] = Field(default_factory=list)  # SSVMs to probe from (SSH, port [ssh] ssvm_port)
+    ssvm_mount_path: str | None = None  # where the SSVM mounts it; default /mnt/SecStorage/<uuid of server:export>
+
+    @field_validator("url")
+    @classmethod
+    def _nfs(cls, v: str) -> str:
+        if not v.startswith("nfs://"):
+            raise ValueError("only nfs:// image stores are probed (S3/Swift stores are skipped)")
+        return v
+
+
 class GateProfile(_Strict):
     """``[gate.profiles.<name>]``: which checks a readiness gate runs and what fails it."""
 
@@ -280,6 +298,7 @@ class Settings(_Strict):
     gate: GateSettings = GateSettings()
     reach: ReachSettings = ReachSettings()
     mtu: MtuSettings = MtuSettings()
+    storage: list[StorageTarget] = Field(default_factory=list)
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     _path: Path | None = PrivateAttr(default=None)

@@ -8,6 +8,7 @@ The demo site is seeded with the same fixtures the integration tests use (tests/
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -172,8 +173,10 @@ def main(out: Path) -> None:
                 "collect",
                 "--config",
                 str(cfg),
-                "--skip",
-                "mtu",
+                # an allowlist: checks that probe the network run in add_* parts, inside the test topologies,
+                # never against the seeded inventory's made-up addresses
+                "--only",
+                "logs,platform,reach,ssvm,templates",
                 "--output",
                 str(out),
             ],
@@ -183,45 +186,87 @@ def main(out: Path) -> None:
         )
         # mtu probes only inside its own namespace topology, never the seeded stores' made-up addresses
         add_mtu(out, Path(tmp))
+        add_storage(out, Path(tmp), sshd)
     print(f"demo bundle recorded in {out}")
 
 
-def add_mtu(out: Path, tmp: Path) -> None:
-    """The mtu check probes from inside a namespace topology (tests/integration/test_mtu.py): collect it
-    there, then add its evidence to the demo bundle."""
+def add_part(out: Path, tmp: Path, check: str, config: str, netns: str | None = None) -> None:
+    """Collect one check on its own (its own config, maybe inside a namespace) and add its evidence."""
     import json
 
+    cfg = tmp / f"{check}.toml"
+    cfg.write_text(config)
+    part = tmp / f"{check}-bundle"
+    prefix = ["ip", "netns", "exec", netns] if netns else []
+    subprocess.run(
+        [
+            *prefix,
+            sys.executable,
+            "-m",
+            "diagnostics.cli",
+            "collect",
+            "--config",
+            str(cfg),
+            "--only",
+            check,
+            "--output",
+            str(part),
+        ],
+        check=True,
+        timeout=300,
+    )
+    shutil.copytree(part / "checks" / check, out / "checks" / check)
+    manifest = json.loads((out / "manifest.json").read_text())
+    manifest["checks"] += json.loads((part / "manifest.json").read_text())["checks"]
+    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+
+
+def add_mtu(out: Path, tmp: Path) -> None:
+    """The mtu check probes from inside a namespace topology (tests/integration/test_mtu.py)."""
     from tests.services.netns import storage_paths, topology
 
     with topology() as t:
         n = storage_paths(t)
-        cfg = tmp / "mtu.toml"
-        cfg.write_text(f'[mtu]\ntargets = ["{n["server_ip"]}", "{n["lan_ip"]}", "{n["router_ip"]}"]\ntimeout_s = 0.5\n')
-        part = tmp / "mtu-bundle"
-        subprocess.run(
-            [
-                "ip",
-                "netns",
-                "exec",
-                n["client"],
-                sys.executable,
-                "-m",
-                "diagnostics.cli",
-                "collect",
-                "--config",
-                str(cfg),
-                "--only",
-                "mtu",
-                "--output",
-                str(part),
-            ],
-            check=True,
-            timeout=300,
+        targets = json.dumps([n["server_ip"], n["lan_ip"], n["router_ip"]])
+        add_part(out, tmp, "mtu", f"[mtu]\ntargets = {targets}\ntimeout_s = 0.5\n", netns=n["client"])
+
+
+def add_storage(out: Path, tmp: Path, sshd: Sshd) -> None:
+    """Two stores on tmpfs mounts, as in tests/integration/test_storage.py: one healthy, seen from here and
+    from the SSVM (sshd), and one nearly full."""
+    ok, full = tmp / "store-ok", tmp / "store-full"
+    for d, size in ((ok, "64m"), (full, "1m")):
+        d.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(d)], check=True, timeout=10)
+    (full / "template.qcow2").write_bytes(bytes(960 * 1024))
+    try:
+        add_part(
+            out,
+            tmp,
+            "storage",
+            f"""
+[[storage]]
+url = "nfs://198.18.200.1/export/secondary"
+mount_path = "{ok}"
+largest_template_bytes = 1048576
+ssvm_hosts = ["127.0.0.1:{sshd.port}"]
+ssvm_mount_path = "{ok}"
+
+[[storage]]
+url = "nfs://198.18.200.2/export/archive"
+mount_path = "{full}"
+modes = ["mounted"]
+largest_template_bytes = 102400
+
+[ssh]
+user = "root"
+key_file = "{sshd.client_key}"
+known_hosts = "{sshd.known_hosts}"
+""",
         )
-    shutil.copytree(part / "checks/mtu", out / "checks/mtu")
-    manifest = json.loads((out / "manifest.json").read_text())
-    manifest["checks"] += json.loads((part / "manifest.json").read_text())["checks"]
-    (out / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True))
+    finally:
+        for d in (ok, full):
+            subprocess.run(["umount", "-l", str(d)], capture_output=True, timeout=10, check=False)
 
 
 if __name__ == "__main__":
