@@ -146,8 +146,9 @@ def _remote(
     host, port = ssh.split_host(host_spec, settings.ssh.port)
     script = ping_script(targets, cfg.required, cfg.timeout_s)
     try:
-        with ssh.connect(host, port, settings.ssh, timeout_s=ctx.timeout(30)) as s:
-            _, out, _ = s.run(script, ctx.timeout(cfg.timeout_s * 8 * max(1, len(targets)) + 30))
+        _, out, _ = ssh.run_script(
+            host, port, settings.ssh, script, ctx.timeout(cfg.timeout_s * 8 * max(1, len(targets)) + 30)
+        )
     except SourceError as exc:
         return [
             {"host": t, "vantage": host, "required": cfg.required, "error": {"kind": exc.kind, "message": str(exc)}}

@@ -173,8 +173,7 @@ def _probe(vantage: Mapping[str, Any], script: str, settings: Settings, timeout_
         if vantage["host"] is None:
             rc, out, err = shell.run_local(script, timeout_s)
         else:
-            with ssh.connect(vantage["host"], vantage["port"], settings.ssh, timeout_s=timeout_s) as session:
-                rc, out, err = session.run(script, timeout_s)
+            rc, out, err = ssh.run_script(vantage["host"], vantage["port"], settings.ssh, script, timeout_s)
         record.update(rc=rc, stdout=out, stderr=err[-2000:])
     except SourceError as exc:
         record["error"] = {"kind": exc.kind, "message": str(exc)}

@@ -160,8 +160,7 @@ def _probe_ssvm(
     script = ssvm_script(mp, f"{t['server']}:{t['export']}", params.write_probe, params.probe_timeout_s)
     record: dict[str, Any] = {"vantage": host, "mount_path": mp}
     try:
-        with ssh.connect(host, port, settings.ssh, timeout_s=timeout_s) as s:
-            rc, out, _ = s.run(script, timeout_s)
+        rc, out, _ = ssh.run_script(host, port, settings.ssh, script, timeout_s)
         record.update(rc=rc, stdout=out)
     except SourceError as exc:
         record["error"] = {"kind": exc.kind, "message": str(exc)}

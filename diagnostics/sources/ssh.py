@@ -146,6 +146,12 @@ class SshSession:
         self._client.close()
 
 
+def run_script(host: str, port: int, settings: SshSettings, script: str, timeout_s: float) -> tuple[int, str, str]:
+    """Connect, run one bash script, disconnect: (exit code, stdout, stderr). Raises SourceError."""
+    with connect(host, port, settings, timeout_s=timeout_s) as session:
+        return session.run(script, timeout_s)
+
+
 @contextmanager
 def connect(host: str, port: int, settings: SshSettings, *, timeout_s: float) -> Iterator[SshSession]:
     """An SFTP-capable session to ``host``; every wait bounded by ``timeout_s``."""

@@ -146,7 +146,15 @@ def test_junit_from_triage_is_valid_and_escapes(tmp_path):
     schema = xmlschema.XMLSchema(str(ROOT / "tests/data/junit.xsd"))
     schema.validate(str(tmp_path / "j.xml"))
     doc = schema.to_dict(str(tmp_path / "j.xml"))
-    assert {s["@name"] for s in doc["testsuite"]} == {"logs", "mtu", "platform", "reach", "ssvm", "storage", "templates"}
+    assert {s["@name"] for s in doc["testsuite"]} == {
+        "logs",
+        "mtu",
+        "platform",
+        "reach",
+        "ssvm",
+        "storage",
+        "templates",
+    }
     assert doc["@failures"] >= 5
 
 
