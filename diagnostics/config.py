@@ -275,6 +275,36 @@ class StorageTarget(_Strict):
         return v
 
 
+class HistorySettings(_Strict):
+    """Where past runs are kept: SQLite by default, any SQLAlchemy URL for a shared store."""
+
+    url: str = Field(default_factory=lambda: f"sqlite:///{_state_dir() / 'history.sqlite'}")
+    password_env: str | None = None  # the password of a shared store, kept out of the URL
+    password_file: str | None = None
+    retention_days: int = Field(180, ge=1, le=3650)
+    record: bool = False  # also record `triage` runs (`report` always records)
+
+    @field_validator("url")
+    @classmethod
+    def _no_password_in_url(cls, v: str) -> str:
+        if re.match(r"^[a-z0-9+]+://[^/@:]+:[^/@]+@", v):
+            raise ValueError("put the password in password_env or password_file, not in the URL")
+        return v
+
+    def full_url(self) -> str:
+        """The URL with the password from its secret source, for the store connection only."""
+        if self.password_env is None and self.password_file is None:
+            return self.url
+        secret = Secret(
+            key="history.password", env=self.password_env, file=Path(self.password_file) if self.password_file else None
+        )
+        scheme, rest = self.url.split("://", 1)
+        user, _, host = rest.partition("@")
+        from urllib.parse import quote
+
+        return f"{scheme}://{user}:{quote(secret.reveal(), safe='')}@{host}"
+
+
 class GateProfile(_Strict):
     """``[gate.profiles.<name>]``: which checks a readiness gate runs and what fails it."""
 
@@ -299,6 +329,7 @@ class Settings(_Strict):
     reach: ReachSettings = ReachSettings()
     mtu: MtuSettings = MtuSettings()
     storage: list[StorageTarget] = Field(default_factory=list)
+    history: HistorySettings = HistorySettings()
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     _path: Path | None = PrivateAttr(default=None)
@@ -314,6 +345,14 @@ class Settings(_Strict):
             found.append(s)
         if s := self.ssh.passphrase_secret():
             found.append(s)
+        if self.history.password_env or self.history.password_file:
+            found.append(
+                Secret(
+                    key="history.password",
+                    env=self.history.password_env,
+                    file=Path(self.history.password_file) if self.history.password_file else None,
+                )
+            )
         return found
 
     def verify_secrets(self) -> None:

@@ -4,11 +4,19 @@ measured values against thresholds and what to do."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
 from diagnostics.model import Run, Severity
+
+if TYPE_CHECKING:
+    from diagnostics.history import Change
 from reports import VERDICT_WORDS, verdict
 
 
-def render(run: Run) -> str:
+def render(run: Run, changes: Sequence[Change] = ()) -> str:
+    """``changes`` (from the history store) marks findings new or open since when, and lists what was
+    resolved since the previous run."""
     import jinja2
 
     env = jinja2.Environment(
@@ -32,4 +40,7 @@ def render(run: Run) -> str:
         counts=run.counts(),
         groups=groups,
         duration_s=(run.finished - run.started).total_seconds(),
+        marks={f"{c.check}|{c.code}|{c.target}": c for c in changes if c.status != "resolved"},
+        resolved=[c for c in changes if c.status == "resolved"],
+        have_history=bool(changes),
     )

@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from tests.conftest import run_cli, write_config
+from tests.conftest import ROOT, run_cli, write_config
 
 pytestmark = pytest.mark.unit
 
@@ -70,3 +70,27 @@ def test_checks_lists_codes():
     r = run_cli("checks")
     assert r.returncode == 0
     assert "VERSION_UNSUPPORTED" in r.stdout and "CHECK_TIMEOUT" in r.stdout
+
+
+def test_report_marks_changes_between_runs(tmp_path):
+    cfg = write_config(tmp_path / "c.toml", f'[history]\nurl = "sqlite:///{tmp_path}/h.sqlite"\n')
+    demo = str(ROOT / "examples/demo-bundle")
+    for name, only in (("one", "ssvm,templates"), ("two", "ssvm")):
+        r = run_cli("triage", "--bundle", demo, "--only", only, "--format", "json", cwd=tmp_path)
+        (tmp_path / f"{name}.json").write_text(r.stdout)
+        r = run_cli(
+            "report",
+            "--config",
+            str(cfg),
+            "--from",
+            str(tmp_path / f"{name}.json"),
+            "--output",
+            str(tmp_path / name),
+            cwd=tmp_path,
+        )
+        assert r.returncode == 2, r.stderr
+    assert "0 new, 12 resolved since the previous run" in r.stderr
+    page = (tmp_path / "two/report.html").read_text()
+    assert 'id="group-resolved"' in page and "open since" in page
+    r = run_cli("history", "--config", str(cfg), "--format", "json", cwd=tmp_path)
+    assert len(json.loads(r.stdout)["runs"]) == 2

@@ -1,0 +1,247 @@
+"""The history store: past runs, their findings and metrics, so reports can say what changed.
+
+SQLite by default (``[history] url``, in the XDG state folder), or any SQLAlchemy URL — MySQL/MariaDB or
+PostgreSQL — for a store shared by several runners. The schema carries its version in ``csdiag_meta``;
+opening an older store upgrades it in place (:data:`MIGRATIONS`), a newer one is refused.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from diagnostics.model import Finding, Run, utcnow
+from diagnostics.sources.errors import ProtocolError, Unreachable
+
+SCHEMA_VERSION = 2
+# version → statements that bring a store from the version before it
+MIGRATIONS: dict[int, list[str]] = {
+    1: [
+        "CREATE TABLE csdiag_meta (k VARCHAR(64) PRIMARY KEY, v VARCHAR(255) NOT NULL)",
+        "CREATE TABLE csdiag_runs (id VARCHAR(64) PRIMARY KEY, started VARCHAR(40) NOT NULL, "
+        "finished VARCHAR(40) NOT NULL, tool_version VARCHAR(40), source VARCHAR(512), worst VARCHAR(16))",
+        "CREATE TABLE csdiag_findings (run_id VARCHAR(64) NOT NULL, check_name VARCHAR(64) NOT NULL, "
+        "code VARCHAR(64) NOT NULL, severity VARCHAR(16) NOT NULL, target VARCHAR(512) NOT NULL, summary TEXT)",
+        "CREATE INDEX csdiag_findings_run ON csdiag_findings (run_id)",
+        "CREATE TABLE csdiag_metrics (run_id VARCHAR(64) NOT NULL, at VARCHAR(40) NOT NULL, "
+        "check_name VARCHAR(64) NOT NULL, target VARCHAR(512) NOT NULL, name VARCHAR(64) NOT NULL, "
+        "value DOUBLE PRECISION, unit VARCHAR(16))",
+        "CREATE INDEX csdiag_metrics_series ON csdiag_metrics (check_name, name)",
+    ],
+    2: ["ALTER TABLE csdiag_runs ADD COLUMN counts VARCHAR(255)"],
+}
+
+
+def key(f: Finding) -> str:
+    """What makes two findings of different runs "the same problem"."""
+    return f"{f.check}|{f.code}|{f.target}"
+
+
+@dataclass(frozen=True)
+class Change:
+    status: str  # "new" | "open" | "resolved"
+    since: str | None  # when it was first seen in the unbroken series of runs
+    severity: str
+    check: str
+    code: str
+    target: str
+    summary: str
+
+
+class History:
+    """Use :meth:`open` (a context manager)."""
+
+    def __init__(self, engine: Any, url: str) -> None:
+        self._engine = engine
+        self.url = url
+
+    @classmethod
+    @contextmanager
+    def open(cls, url: str) -> Iterator[History]:
+        import sqlalchemy as sa
+
+        if url.startswith("sqlite:///"):
+            path = Path(url[len("sqlite:///") :]).expanduser()
+            path.parent.mkdir(parents=True, exist_ok=True)
+            url = f"sqlite:///{path}"
+        try:
+            engine = sa.create_engine(url, pool_pre_ping=True)
+            store = cls(engine, url)
+            store._migrate()
+        except sa.exc.SQLAlchemyError as exc:
+            reason = getattr(exc, "orig", None) or exc
+            raise Unreachable(f"history store {_safe(url)}: {exc.__class__.__name__}: {reason}") from exc
+        try:
+            yield store
+        finally:
+            engine.dispose()
+
+    def _exec(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
+        import sqlalchemy as sa
+
+        with self._engine.begin() as conn:
+            result = conn.execute(sa.text(sql), params or {})
+            return list(result) if result.returns_rows else []
+
+    def version(self) -> int:
+        import sqlalchemy as sa
+
+        if not sa.inspect(self._engine).has_table("csdiag_meta"):
+            return 0
+        rows = self._exec("SELECT v FROM csdiag_meta WHERE k = 'schema_version'")
+        return int(rows[0][0]) if rows else 0
+
+    def _migrate(self) -> None:
+        current = self.version()
+        if current > SCHEMA_VERSION:
+            raise ProtocolError(
+                f"history store {_safe(self.url)} has schema {current}, newer than this csdiag "
+                f"({SCHEMA_VERSION}): upgrade csdiag"
+            )
+        for version in range(current + 1, SCHEMA_VERSION + 1):
+            for statement in MIGRATIONS[version]:
+                self._exec(statement)
+            self._exec("DELETE FROM csdiag_meta WHERE k = 'schema_version'")
+            self._exec("INSERT INTO csdiag_meta (k, v) VALUES ('schema_version', :v)", {"v": str(version)})
+
+    def record(self, run: Run) -> None:
+        self._exec(
+            "INSERT INTO csdiag_runs (id, started, finished, tool_version, source, worst, counts) "
+            "VALUES (:id, :s, :f, :v, :src, :w, :c)",
+            {
+                "id": run.id,
+                "s": run.started.isoformat(),
+                "f": run.finished.isoformat(),
+                "v": run.tool_version,
+                "src": run.source[:500],
+                "w": run.worst.value,
+                "c": json.dumps(run.counts()),
+            },
+        )
+        for f in run.findings:
+            self._exec(
+                "INSERT INTO csdiag_findings (run_id, check_name, code, severity, target, summary) "
+                "VALUES (:r, :ch, :co, :sev, :t, :su)",
+                {
+                    "r": run.id,
+                    "ch": f.check,
+                    "co": f.code,
+                    "sev": f.severity.value,
+                    "t": f.target[:500],
+                    "su": f.summary,
+                },
+            )
+            for m in f.metrics:
+                if m.value is not None:
+                    self._exec(
+                        "INSERT INTO csdiag_metrics (run_id, at, check_name, target, name, value, unit) "
+                        "VALUES (:r, :at, :ch, :t, :n, :v, :u)",
+                        {
+                            "r": run.id,
+                            "at": run.finished.isoformat(),
+                            "ch": f.check,
+                            "t": f.target[:500],
+                            "n": m.name,
+                            "v": m.value,
+                            "u": m.unit,
+                        },
+                    )
+
+    def prune(self, retention_days: int, now: datetime | None = None) -> int:
+        cutoff = ((now or utcnow()) - timedelta(days=retention_days)).isoformat()
+        old = [r[0] for r in self._exec("SELECT id FROM csdiag_runs WHERE finished < :c", {"c": cutoff})]
+        for run_id in old:
+            for table in ("csdiag_findings", "csdiag_metrics", "csdiag_runs"):
+                column = "id" if table == "csdiag_runs" else "run_id"
+                self._exec(f"DELETE FROM {table} WHERE {column} = :r", {"r": run_id})
+        return len(old)
+
+    def runs(self, days: int | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT id, started, finished, tool_version, worst, counts, source FROM csdiag_runs"
+        params: dict[str, Any] = {}
+        if days is not None:
+            sql += " WHERE finished >= :c"
+            params["c"] = (utcnow() - timedelta(days=days)).isoformat()
+        rows = self._exec(sql + " ORDER BY finished", params)
+        return [
+            {
+                "id": r[0],
+                "started": r[1],
+                "finished": r[2],
+                "tool_version": r[3],
+                "worst": r[4],
+                "counts": json.loads(r[5]) if r[5] else {},
+                "source": r[6],
+            }
+            for r in rows
+        ]
+
+    def findings_of(self, run_id: str) -> list[dict[str, Any]]:
+        rows = self._exec(
+            "SELECT check_name, code, severity, target, summary FROM csdiag_findings WHERE run_id = :r", {"r": run_id}
+        )
+        return [{"check": r[0], "code": r[1], "severity": r[2], "target": r[3], "summary": r[4]} for r in rows]
+
+    def series(
+        self, check: str | None = None, target: str | None = None, days: int | None = None
+    ) -> list[dict[str, Any]]:
+        sql = "SELECT at, check_name, target, name, value, unit FROM csdiag_metrics WHERE 1 = 1"
+        params: dict[str, Any] = {}
+        for col, value in (("check_name", check), ("target", target)):
+            if value is not None:
+                sql += f" AND {col} = :{col}"
+                params[col] = value
+        if days is not None:
+            sql += " AND at >= :c"
+            params["c"] = (utcnow() - timedelta(days=days)).isoformat()
+        rows = self._exec(sql + " ORDER BY at", params)
+        return [{"at": r[0], "check": r[1], "target": r[2], "name": r[3], "value": r[4], "unit": r[5]} for r in rows]
+
+    def changes(self, run: Run) -> list[Change]:
+        """Each finding of ``run`` as new or still open (since when), plus what the previous run had that
+        this one no longer has (resolved). Only WARN/CRIT/UNKNOWN count as problems."""
+        earlier = [r for r in self.runs() if r["id"] != run.id and r["finished"] <= run.finished.isoformat()]
+        history = [
+            (r["finished"], {key_of(f): f for f in self.findings_of(r["id"]) if f["severity"] in _PROBLEMS})
+            for r in earlier
+        ]
+        out: list[Change] = []
+        current = {key(f): f for f in run.findings if f.severity.value in _PROBLEMS}
+        for k, f in current.items():
+            since = run.finished.isoformat()
+            for finished, past in reversed(history):
+                if k not in past:
+                    break
+                since = finished
+            status = "open" if history and k in history[-1][1] else "new"
+            out.append(Change(status, since, f.severity.value, f.check, f.code, f.target, f.summary))
+        if history:
+            for k, p in history[-1][1].items():
+                if k not in current:
+                    out.append(
+                        Change("resolved", None, p["severity"], p["check"], p["code"], p["target"], p["summary"])
+                    )
+        return out
+
+
+_PROBLEMS = ("WARN", "CRIT", "UNKNOWN")
+
+
+def key_of(f: dict[str, Any]) -> str:
+    return f"{f['check']}|{f['code']}|{f['target']}"
+
+
+def _safe(url: str) -> str:
+    """A store URL without its password."""
+    import re
+
+    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def changes_by_key(changes: Sequence[Change]) -> dict[str, Change]:
+    return {f"{c.check}|{c.code}|{c.target}": c for c in changes if c.status != "resolved"}
