@@ -248,6 +248,16 @@ def evaluate(raw: RawEvidence, params: StorageParams) -> Iterator[Finding]:
     if data.get("configured") and (problems := cloudstack_db.failures(NAME, data)) is not None:
         yield from problems
     threshold = _threshold(data, params)
+    if not data.get("targets") and not data.get("configured"):
+        yield Finding(
+            check=NAME,
+            code="NFS_UNREACHABLE",
+            severity=Severity.UNKNOWN,
+            target="storage",
+            summary="no image store to check: configure [cloudstack.database] or [[storage]] entries",
+            remediation="Add [cloudstack.database] (the stores come from it) or [[storage]] url = ….",
+        )
+        return
     for t in data.get("targets", []):
         probed = False
         for m in t.get("mounted", []):
