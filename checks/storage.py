@@ -119,19 +119,7 @@ def _local_mounts(t: Mapping[str, Any]) -> list[str]:
     """Mount points here for the export: the configured one, else every NFS mount with that source."""
     if path := (t.get("config") or {}).get("mount_path"):
         return [path]
-    try:
-        with open("/proc/self/mountinfo") as f:  # noqa: PTH123 - reading procfs never blocks on NFS
-            lines = f.read().splitlines()
-    except OSError:
-        return []
-    source = f"{t['server']}:{t['export'].rstrip('/') or '/'}"
-    out = []
-    for line in lines:
-        left, _, right = line.partition(" - ")
-        tail = right.split()
-        if len(tail) >= 2 and tail[0].startswith("nfs") and tail[1].rstrip("/") == source.rstrip("/"):
-            out.append(left.split()[4])
-    return out
+    return mountprobe.nfs_mounts_of(f"{t['server']}:{t['export'].rstrip('/') or '/'}")
 
 
 def ssvm_script(mount_path: str, source: str, write: bool, timeout_s: float) -> str:

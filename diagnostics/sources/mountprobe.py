@@ -43,6 +43,23 @@ def mount_of(path: str, mountinfo: str) -> dict[str, Any] | None:
     return best
 
 
+def nfs_mounts_of(source: str, mountinfo: str | None = None) -> list[str]:
+    """Mount points of NFS mounts whose source is ``server:/export`` (reading procfs never blocks on NFS)."""
+    if mountinfo is None:
+        try:
+            with open("/proc/self/mountinfo") as f:  # noqa: PTH123 - procfs
+                mountinfo = f.read()
+        except OSError:
+            return []
+    out = []
+    for line in mountinfo.splitlines():
+        left, _, right = line.partition(" - ")
+        tail = right.split()
+        if len(tail) >= 2 and tail[0].startswith("nfs") and tail[1].rstrip("/") == source.rstrip("/"):
+            out.append(left.split()[4].replace("\\040", " "))
+    return out
+
+
 def _probe_in_child(path: str, write: bool) -> dict[str, Any]:
     result: dict[str, Any] = {"path": path}
     try:

@@ -36,3 +36,12 @@ def test_parse_ssvm_output():
 def test_ssvm_script_quotes_paths():
     script = ssvm_script("/mnt/SecStorage/a b", "10.0.0.5:/export/x", True, 10)
     assert "mp='/mnt/SecStorage/a b'" in script and "rm -f" in script and ".csdiag-probe-" in script
+
+
+def test_nfs_mounts_of_the_export():
+    from diagnostics.sources.mountprobe import nfs_mounts_of
+
+    assert nfs_mounts_of("10.0.0.5:/export/secondary", MOUNTINFO) == [
+        "/mnt/SecStorage/f2702c89-b250-31ef-8d57-b75482e224c2"
+    ]
+    assert nfs_mounts_of("10.0.0.6:/export/secondary", MOUNTINFO) == []
