@@ -20,30 +20,26 @@ def net():
         yield t, names
 
 
-def probe(ns, *args):
+def cli_in(ns, *args):
+    """csdiag run inside the namespace ``ns``."""
     r = subprocess.run(
-        [
-            "ip",
-            "netns",
-            "exec",
-            ns,
-            sys.executable,
-            "-m",
-            "diagnostics.cli",
-            "mtu",
-            "probe",
-            *args,
-            "--timeout",
-            "0.5",
-            "--format",
-            "json",
-        ],
+        ["ip", "netns", "exec", ns, sys.executable, "-m", "diagnostics.cli", *args],
         capture_output=True,
         text=True,
         timeout=180,
     )
     assert r.returncode in (0, 1, 2, 3), r.stderr
+    return r
+
+
+def probe(ns, *args):
+    r = cli_in(ns, "mtu", "probe", *args, "--timeout", "0.5", "--format", "json")
     return {f["target"].split(" → ")[1]: f for f in json.loads(r.stdout)["findings"]}
+
+
+def triage_mtu(ns, cfg):
+    r = cli_in(ns, "triage", "--config", str(cfg), "--only", "mtu", "--format", "json")
+    return r, json.loads(r.stdout)["findings"]
 
 
 @pytest.mark.parametrize("kind", ["icmp", "udp"])
@@ -85,28 +81,8 @@ def test_triage_and_mtu_probe_agree(net, tmp_path):
     cfg = write_config(
         tmp_path / "c.toml", f'[mtu]\ntargets = ["{n["server_ip"]}", "{n["lan_ip"]}"]\ntimeout_s = 0.5\n'
     )
-    r = subprocess.run(
-        [
-            "ip",
-            "netns",
-            "exec",
-            n["client"],
-            sys.executable,
-            "-m",
-            "diagnostics.cli",
-            "triage",
-            "--config",
-            str(cfg),
-            "--only",
-            "mtu",
-            "--format",
-            "json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    triage = sorted((f["code"], f["target"]) for f in json.loads(r.stdout)["findings"])
+    r, findings = triage_mtu(n["client"], cfg)
+    triage = sorted((f["code"], f["target"]) for f in findings)
     probed = sorted((f["code"], f["target"]) for f in probe(n["client"], n["server_ip"], n["lan_ip"]).values())
     assert triage == probed
     assert r.returncode == 2
@@ -145,28 +121,8 @@ key_file = "{sshd.client_key}"
 known_hosts = "{sshd.known_hosts}"
 """,
         )
-        r = subprocess.run(
-            [
-                "ip",
-                "netns",
-                "exec",
-                n["client"],
-                sys.executable,
-                "-m",
-                "diagnostics.cli",
-                "triage",
-                "--config",
-                str(cfg),
-                "--only",
-                "mtu",
-                "--format",
-                "json",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-    by = {f["target"]: f for f in json.loads(r.stdout)["findings"]}
+        _, findings = triage_mtu(n["client"], cfg)
+    by = {f["target"]: f for f in findings}
     assert by[f"127.0.0.1 → {n['server_ip']}"]["code"] == "MTU_PATH_TOO_SMALL"
     # first run: the router's frag-needed; after the local probes of this module the kernel may have the
     # PMTU cached, which ping -M do reports as a local error: both name MTU 1500 for this path
