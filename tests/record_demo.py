@@ -164,39 +164,17 @@ def main(out: Path) -> None:
         )
         if out.exists():
             shutil.rmtree(out)
+        # An allowlist: the checks that probe the network (mtu, storage) are collected in add_* parts,
+        # inside their own test topologies, never against the seeded inventory's made-up addresses.
         env = {**os.environ, "CSDIAG_TEST_DB_PASSWORD": READER_PASSWORD}
-        subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "diagnostics.cli",
-                "collect",
-                "--config",
-                str(cfg),
-                # an allowlist: checks that probe the network run in add_* parts, inside the test topologies,
-                # never against the seeded inventory's made-up addresses
-                "--only",
-                "logs,platform,reach,ssvm,templates",
-                "--output",
-                str(out),
-            ],
-            check=True,
-            env=env,
-            timeout=300,
-        )
-        # mtu probes only inside its own namespace topology, never the seeded stores' made-up addresses
+        collect(cfg, "logs,platform,reach,ssvm,templates", out, env=env)
         add_mtu(out, Path(tmp))
         add_storage(out, Path(tmp), sshd)
     print(f"demo bundle recorded in {out}")
 
 
-def add_part(out: Path, tmp: Path, check: str, config: str, netns: str | None = None) -> None:
-    """Collect one check on its own (its own config, maybe inside a namespace) and add its evidence."""
-    import json
-
-    cfg = tmp / f"{check}.toml"
-    cfg.write_text(config)
-    part = tmp / f"{check}-bundle"
+def collect(cfg: Path, checks: str, output: Path, netns: str | None = None, env: dict[str, str] | None = None) -> None:
+    """`csdiag collect` of ``checks`` into ``output``, inside the namespace ``netns`` if given."""
     prefix = ["ip", "netns", "exec", netns] if netns else []
     subprocess.run(
         [
@@ -208,13 +186,22 @@ def add_part(out: Path, tmp: Path, check: str, config: str, netns: str | None = 
             "--config",
             str(cfg),
             "--only",
-            check,
+            checks,
             "--output",
-            str(part),
+            str(output),
         ],
         check=True,
+        env=env,
         timeout=300,
     )
+
+
+def add_part(out: Path, tmp: Path, check: str, config: str, netns: str | None = None) -> None:
+    """Collect one check on its own (its own config, maybe inside a namespace) and add its evidence."""
+    cfg = tmp / f"{check}.toml"
+    cfg.write_text(config)
+    part = tmp / f"{check}-bundle"
+    collect(cfg, check, part, netns)
     shutil.copytree(part / "checks" / check, out / "checks" / check)
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["checks"] += json.loads((part / "manifest.json").read_text())["checks"]
