@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
-from typing import Any
 
 _LEVELS = "TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL"
 LINE_RE = re.compile(
@@ -29,24 +28,6 @@ BOOT_RE = re.compile(
     r"^(?P<prefix>.*?)(?P<ts>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun) (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) "
     r"[ \d]\d \d{2}:\d{2}:\d{2} [A-Z]{2,5} \d{4}) (?P<message>.*)$"
 )
-CONTINUATION_RE = re.compile(r"^(?:\t|\s+at |Caused by: |\s*\.\.\. \d+ more)")
-
-
-@dataclass(frozen=True)
-class Entry:
-    """One log entry (with its continuation lines) found by the scanner."""
-
-    file: str
-    line: int
-    text: str
-    continuation: tuple[str, ...] = ()
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "text": self.text, "continuation": list(self.continuation)}
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Entry:
-        return cls(file=d["file"], line=int(d["line"]), text=d["text"], continuation=tuple(d.get("continuation", ())))
 
 
 @dataclass(frozen=True)

@@ -122,9 +122,3 @@ class Check(Generic[P]):
     @property
     def code_names(self) -> frozenset[str]:
         return frozenset(c.code for c in self.codes) | ENGINE_CODE_NAMES
-
-    def default_params(self) -> P:
-        return self.params()
-
-
-AnyCheck = Check[Any]

@@ -8,7 +8,7 @@ opening an older store upgrades it in place (:data:`MIGRATIONS`), a newer one is
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -241,7 +241,3 @@ def _safe(url: str) -> str:
     import re
 
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
-
-
-def changes_by_key(changes: Sequence[Change]) -> dict[str, Change]:
-    return {f"{c.check}|{c.code}|{c.target}": c for c in changes if c.status != "resolved"}

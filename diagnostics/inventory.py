@@ -112,10 +112,6 @@ class ImageStore:
     def label(self) -> str:
         return f'store {self.id} "{self.name}"'
 
-    @property
-    def ssvm_mount_point(self) -> str | None:
-        return f"/mnt/SecStorage/{ssvm_mount_uuid(*self.nfs)}" if self.nfs else None
-
 
 @dataclass(frozen=True)
 class Ssvm:
@@ -137,10 +133,6 @@ class Ssvm:
     @property
     def private_ip(self) -> str | None:
         return self.ips.get("Management") or self.row.get("agent_ip")
-
-    @property
-    def public_ip(self) -> str | None:
-        return self.ips.get("Public")
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import enum
 import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -385,10 +385,6 @@ class Run:
             raise ModelError(f"not a csdiag run document: {exc}") from exc
 
 
-def sorted_findings(findings: Sequence[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: f.sort_key)
-
-
 __all__ = [
     "CheckRun",
     "CheckStatus",
@@ -399,6 +395,5 @@ __all__ = [
     "ModelError",
     "Run",
     "Severity",
-    "sorted_findings",
     "utcnow",
 ]

@@ -92,48 +92,37 @@ class ReadOnlyDatabase:
         self.where = where
 
     def rows(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
-        if not _READ_RE.match(sql):
-            raise NotPermitted(
-                f"{self.where}: csdiag only reads; refused to send: {sql.split()[0] if sql.split() else sql!r}"
-            )
+        self._only_reads(sql)
         return self._execute(sql, args)
 
     def stream(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> Iterator[dict[str, Any]]:
         """Rows one at a time from an unbuffered cursor: memory stays flat however many rows come.
         Consume the iterator fully before sending the next statement."""
+        self._only_reads(sql)
+        yield from self._iterate(sql, args, buffered=False)
+
+    def _only_reads(self, sql: str) -> None:
+        if not _READ_RE.match(sql):
+            first = sql.split()[0] if sql.split() else repr(sql)
+            raise NotPermitted(f"{self.where}: csdiag only reads; refused to send: {first}")
+
+    def _execute(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
+        """Any statement, unguarded: only for setting up the read-only session itself."""
+        return list(self._iterate(sql, args, buffered=True))
+
+    def _iterate(
+        self, sql: str, args: Sequence[Any] | Mapping[str, Any], *, buffered: bool
+    ) -> Iterator[dict[str, Any]]:
         import pymysql
 
-        if not _READ_RE.match(sql):
-            raise NotPermitted(
-                f"{self.where}: csdiag only reads; refused to send: {sql.split()[0] if sql.split() else sql!r}"
-            )
+        cursor_class = pymysql.cursors.DictCursor if buffered else pymysql.cursors.SSDictCursor
         try:
-            with self._conn.cursor(pymysql.cursors.SSDictCursor) as cur:
+            with self._conn.cursor(cursor_class) as cur:
                 cur.execute(sql, args or None)
                 for row in cur:
                     yield {k: jsonable(v) for k, v in row.items()}
         except (pymysql.err.MySQLError, OSError) as exc:
             raise translate(exc, self.where) from exc
-
-    def set_session(self, variable: str, value: int) -> None:
-        """Set a numeric session variable (for example group_concat_max_len)."""
-        if not re.fullmatch(r"[a-z_]+", variable):
-            raise NotPermitted(f"{self.where}: refusing to set {variable!r}")
-        self._execute(f"SET SESSION {variable} = {int(value)}")
-
-    def _execute(self, sql: str, args: Sequence[Any] | Mapping[str, Any] = ()) -> list[dict[str, Any]]:
-        import pymysql
-
-        try:
-            with self._conn.cursor() as cur:
-                cur.execute(sql, args or None)
-                return [{k: jsonable(v) for k, v in row.items()} for row in cur.fetchall()]
-        except (pymysql.err.MySQLError, OSError) as exc:
-            raise translate(exc, self.where) from exc
-
-    def server_version(self) -> str:
-        row = self.rows("SELECT VERSION() AS v")
-        return str(row[0]["v"]) if row else "unknown"
 
 
 @contextmanager

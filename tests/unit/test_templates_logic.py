@@ -71,3 +71,56 @@ def test_nfs_url_and_ssvm_mount_point():
     assert parse_nfs_url("s3://bucket") is None and parse_nfs_url(None) is None
     # Value printed by Java 17: UUID.nameUUIDFromBytes("10.0.0.5:/export/secondary".getBytes())
     assert ssvm_mount_uuid("10.0.0.5", "/export/secondary") == "f2702c89-b250-31ef-8d57-b75482e224c2"
+
+
+def test_inventory_from_rows():
+    from diagnostics.inventory import Inventory
+
+    inv = Inventory.from_results(
+        {
+            "zones": [
+                {"id": 1, "name": "east", "allocation_state": "Enabled", "type": "Core"},
+                {"id": 2, "name": "edge", "allocation_state": "Enabled", "type": "Edge"},
+            ],
+            "stores": [
+                {
+                    "id": 10,
+                    "name": "a",
+                    "data_center_id": 1,
+                    "url": "nfs://10.0.0.5/export/a",
+                    "protocol": "nfs",
+                    "role": "Image",
+                    "readonly": 0,
+                },
+                {
+                    "id": 11,
+                    "name": "b",
+                    "data_center_id": 1,
+                    "url": "nfs://10.0.0.6/export/b",
+                    "protocol": "nfs",
+                    "role": "Image",
+                    "readonly": 1,
+                },
+            ],
+            "ssvms": [
+                {
+                    "id": 5,
+                    "instance_name": "s-5-VM",
+                    "vm_state": "Running",
+                    "zone_id": 1,
+                    "agent_id": 3,
+                    "agent_status": "Up",
+                    "agent_version": "4.18",
+                    "last_ping": 1,
+                    "agent_ip": "10.1.0.5",
+                }
+            ],
+            "ssvm_nics": [{"instance_id": 5, "ip4_address": "169.254.1.5", "traffic_type": "Control"}],
+            "largest": [{"store_id": 10, "largest_bytes": 5 << 30}, {"store_id": 11, "largest_bytes": 7 << 30}],
+        }
+    )
+    assert [(z.name, z.core) for z in inv.zones] == [("east", True), ("edge", False)]
+    assert inv.stores[0].nfs == ("10.0.0.5", "/export/a") and inv.stores[1].readonly
+    assert inv.largest_in_zone(1) == 7 << 30 and inv.largest_in_zone(2) == 0
+    [s] = inv.ssvms_in(1)
+    assert (s.link_local_ip, s.private_ip) == ("169.254.1.5", "10.1.0.5")
