@@ -114,31 +114,36 @@ def can_use_raw() -> bool:
         return False
 
 
-class IcmpProber:
-    """ICMP echo with DF over a raw socket; one prober per destination."""
+class _EchoProber:
+    """What ICMP and ICMPv6 echo probing share: the socket, ids, sending, and waiting for our answer."""
 
     kind = "icmp"
 
-    def __init__(self, dst: str, ttl: int | None = None) -> None:
+    def __init__(self, dst: str, family: int, proto: int, why: str) -> None:
         self.dst = dst
         try:
-            self.sock = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP)
+            self.sock = socket.socket(family, socket.SOCK_RAW, proto)
         except PermissionError:
-            raise NotPermitted("raw ICMP sockets need root or CAP_NET_RAW") from None
-        self.sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
-        if ttl:
-            self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
+            raise NotPermitted(why) from None
         self.ident = next(_ids) & 0xFFFF
         self.seq = _rnd.randrange(0, 0xFFFF)
 
     def close(self) -> None:
         self.sock.close()
 
+    def _packet(self, size: int) -> bytes:
+        raise NotImplementedError
+
+    def _answer(self, data: bytes, src: str, size: int, rtt_ms: float) -> Probe | None:
+        """Our reply or an error quoting our probe, as a Probe; None for anybody else's packet."""
+        raise NotImplementedError
+
+    def _ours(self, ident_seq: bytes) -> bool:
+        return len(ident_seq) == 4 and struct.unpack("!HH", ident_seq) == (self.ident, self.seq)
+
     def probe(self, size: int, timeout_s: float) -> Probe:
         self.seq = (self.seq + 1) & 0xFFFF
-        payload = os.urandom(8) + bytes(max(0, size - IP_HEADER - ICMP_HEADER - 8))
-        header = struct.pack("!BBHHH", 8, 0, 0, self.ident, self.seq)
-        packet = struct.pack("!BBHHH", 8, 0, _checksum(header + payload), self.ident, self.seq) + payload
+        packet = self._packet(size)
         start = time.monotonic()
         try:
             self.sock.sendto(packet, (self.dst, 0))
@@ -149,26 +154,38 @@ class IcmpProber:
             ready, _, _ = select.select([self.sock], [], [], left)
             if not ready:
                 break
-            data, (src, _) = self.sock.recvfrom(65535)
-            ihl = (data[0] & 0x0F) * 4
-            icmp_type, code = data[ihl], data[ihl + 1]
-            if icmp_type == 0 and src == self.dst:
-                ident, seq = struct.unpack("!HH", data[ihl + 4 : ihl + 8])
-                if ident == self.ident and seq == self.seq:
-                    return Probe(size, "reply", rtt_ms=(time.monotonic() - start) * 1000)
-            elif icmp_type in (3, 11):  # an error quoting our packet: IP header + 8 bytes of our ICMP header
-                inner = data[ihl + 8 :]
-                inner_ihl = (inner[0] & 0x0F) * 4 if inner else 0
-                if len(inner) >= inner_ihl + 8:
-                    ident, seq = struct.unpack("!HH", inner[inner_ihl + 4 : inner_ihl + 8])
-                    if ident == self.ident and seq == self.seq:
-                        if icmp_type == 3 and code == 4:
-                            mtu = struct.unpack("!H", data[ihl + 6 : ihl + 8])[0]
-                            return Probe(
-                                size, "frag_needed", mtu=mtu, router=src, rtt_ms=(time.monotonic() - start) * 1000
-                            )
-                        return Probe(size, "error", router=src, detail=f"ICMP type {icmp_type} code {code}")
+            data, addr = self.sock.recvfrom(65535)
+            if (answer := self._answer(data, addr[0], size, (time.monotonic() - start) * 1000)) is not None:
+                return answer
         return Probe(size, "timeout")
+
+
+class IcmpProber(_EchoProber):
+    """ICMP echo with DF over a raw socket (root or CAP_NET_RAW); one prober per destination."""
+
+    def __init__(self, dst: str) -> None:
+        super().__init__(dst, socket.AF_INET, socket.IPPROTO_ICMP, "raw ICMP sockets need root or CAP_NET_RAW")
+        self.sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
+
+    def _packet(self, size: int) -> bytes:
+        payload = os.urandom(8) + bytes(max(0, size - IP_HEADER - ICMP_HEADER - 8))
+        header = struct.pack("!BBHHH", 8, 0, 0, self.ident, self.seq)
+        return struct.pack("!BBHHH", 8, 0, _checksum(header + payload), self.ident, self.seq) + payload
+
+    def _answer(self, data: bytes, src: str, size: int, rtt_ms: float) -> Probe | None:
+        ihl = (data[0] & 0x0F) * 4  # raw IPv4 sockets deliver the IP header too
+        icmp_type, code = data[ihl], data[ihl + 1]
+        if icmp_type == 0 and src == self.dst and self._ours(data[ihl + 4 : ihl + 8]):
+            return Probe(size, "reply", rtt_ms=rtt_ms)
+        if icmp_type in (3, 11):  # an error quoting our packet: its IP header + 8 bytes of our ICMP header
+            inner = data[ihl + 8 :]
+            inner_ihl = (inner[0] & 0x0F) * 4 if inner else 0
+            if self._ours(inner[inner_ihl + 4 : inner_ihl + 8]):
+                if icmp_type == 3 and code == 4:
+                    mtu = struct.unpack("!H", data[ihl + 6 : ihl + 8])[0]
+                    return Probe(size, "frag_needed", mtu=mtu, router=src, rtt_ms=rtt_ms)
+                return Probe(size, "error", router=src, detail=f"ICMP type {icmp_type} code {code}")
+        return None
 
 
 class UdpProber:
@@ -176,14 +193,12 @@ class UdpProber:
 
     kind = "udp"
 
-    def __init__(self, dst: str, ttl: int | None = None) -> None:
+    def __init__(self, dst: str) -> None:
         self.dst = dst
         self.port = _rnd.randrange(33434, 33534)
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         self.sock.setsockopt(socket.IPPROTO_IP, IP_MTU_DISCOVER, IP_PMTUDISC_PROBE)
         self.sock.setsockopt(socket.IPPROTO_IP, IP_RECVERR, 1)
-        if ttl:
-            self.sock.setsockopt(socket.IPPROTO_IP, socket.IP_TTL, ttl)
         self.sock.connect((dst, self.port))
 
     def close(self) -> None:
@@ -224,62 +239,32 @@ class UdpProber:
 IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE, IPV6_DONTFRAG, IPV6_HEADER = 23, 3, 62, 40
 
 
-class Icmp6Prober:
+class Icmp6Prober(_EchoProber):
     """ICMPv6 echo over a raw socket (the kernel fills the checksum). IPv6 routers never fragment: a hop
     below the size answers Packet Too Big (type 2) with its MTU; the minimum IPv6 MTU is 1280."""
 
     kind = "icmp6"
 
     def __init__(self, dst: str) -> None:
-        self.dst = dst
-        try:
-            self.sock = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
-        except PermissionError:
-            raise NotPermitted("IPv6 probes need raw ICMPv6 sockets: root or CAP_NET_RAW") from None
+        super().__init__(
+            dst, socket.AF_INET6, socket.IPPROTO_ICMPV6, "IPv6 probes need raw ICMPv6 sockets: root or CAP_NET_RAW"
+        )
         self.sock.setsockopt(socket.IPPROTO_IPV6, IPV6_MTU_DISCOVER, IPV6_PMTUDISC_PROBE)
         self.sock.setsockopt(socket.IPPROTO_IPV6, IPV6_DONTFRAG, 1)
-        self.ident = next(_ids) & 0xFFFF
-        self.seq = _rnd.randrange(0, 0xFFFF)
 
-    def close(self) -> None:
-        self.sock.close()
-
-    def probe(self, size: int, timeout_s: float) -> Probe:
-        self.seq = (self.seq + 1) & 0xFFFF
+    def _packet(self, size: int) -> bytes:
         payload = os.urandom(8) + bytes(max(0, size - IPV6_HEADER - ICMP_HEADER - 8))
-        packet = struct.pack("!BBHHH", 128, 0, 0, self.ident, self.seq) + payload
-        start = time.monotonic()
-        try:
-            self.sock.sendto(packet, (self.dst, 0))
-        except OSError as exc:
-            return _send_error(size, exc)
-        deadline = start + timeout_s
-        while (left := deadline - time.monotonic()) > 0:
-            ready, _, _ = select.select([self.sock], [], [], left)
-            if not ready:
-                break
-            data, addr = self.sock.recvfrom(65535)
-            src = addr[0]
-            if data[0] == 129 and len(data) >= 8 and struct.unpack("!HH", data[4:8]) == (self.ident, self.seq):
-                return Probe(size, "reply", rtt_ms=(time.monotonic() - start) * 1000)
-            quoted = data[8 + IPV6_HEADER : 8 + IPV6_HEADER + 8]
-            if (
-                data[0] in (1, 2, 3)
-                and len(quoted) == 8
-                and struct.unpack("!HH", quoted[4:8]) == (self.ident, self.seq)
-            ):
-                if data[0] == 2:
-                    mtu = struct.unpack("!I", data[4:8])[0]
-                    return Probe(
-                        size,
-                        "frag_needed",
-                        mtu=mtu,
-                        router=src,
-                        rtt_ms=(time.monotonic() - start) * 1000,
-                        detail="ICMPv6 Packet Too Big",
-                    )
-                return Probe(size, "error", router=src, detail=f"ICMPv6 type {data[0]} code {data[1]}")
-        return Probe(size, "timeout")
+        return struct.pack("!BBHHH", 128, 0, 0, self.ident, self.seq) + payload
+
+    def _answer(self, data: bytes, src: str, size: int, rtt_ms: float) -> Probe | None:
+        if data[0] == 129 and self._ours(data[4:8]):  # raw ICMPv6 sockets deliver no IP header
+            return Probe(size, "reply", rtt_ms=rtt_ms)
+        if data[0] in (1, 2, 3) and self._ours(data[8 + IPV6_HEADER + 4 : 8 + IPV6_HEADER + 8]):
+            if data[0] == 2:
+                mtu = struct.unpack("!I", data[4:8])[0]
+                return Probe(size, "frag_needed", mtu=mtu, router=src, rtt_ms=rtt_ms, detail="ICMPv6 Packet Too Big")
+            return Probe(size, "error", router=src, detail=f"ICMPv6 type {data[0]} code {data[1]}")
+        return None
 
 
 def prober(dst: str, kind: str = "auto") -> IcmpProber | UdpProber | Icmp6Prober:
