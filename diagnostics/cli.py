@@ -244,7 +244,9 @@ def triage(
     settings = _settings(config)
     run = _run(settings, parse_names(only), parse_names(skip), bundle)
     if settings.history.record and bundle is None:
-        _record(settings, run)
+        from diagnostics.cli_history import record
+
+        record(settings, run)
     _emit(run, fmt, output)
     if junit is not None:
         from reports import junit as junit_report
@@ -284,113 +286,7 @@ class _Null:
         return None
 
 
-class FailOn(StrEnum):
-    warn = "warn"
-    crit = "crit"
-
-
 EX_GATE_USAGE = 2  # gate's contract: 0 pass, 1 fail, 2 usage or configuration error
-
-
-@app.command()
-def gate(
-    config: ConfigOpt = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="A [gate.profiles.<name>] from the config.")] = None,
-    fail_on: Annotated[
-        FailOn | None,
-        typer.Option("--fail-on", help="Fail on WARN and above, or CRIT only (default: the profile's, else crit)."),
-    ] = None,
-    allow_unknown: Annotated[
-        bool, typer.Option("--allow-unknown", help="UNKNOWN (could not check) does not fail the gate.")
-    ] = False,
-    waivers: Annotated[
-        Path | None, typer.Option("--waivers", help="TOML file of [[waiver]] tables.", dir_okay=False)
-    ] = None,
-    junit: JunitOpt = None,
-    only: OnlyOpt = None,
-    skip: SkipOpt = None,
-    bundle: Annotated[Path | None, typer.Option("--bundle", help="Judge a bundle instead of collecting live.")] = None,
-    retry_for: Annotated[
-        str | None,
-        typer.Option("--retry-for", help="Run again until the gate passes or this time (90s, 10m, 1h) has passed."),
-    ] = None,
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between attempts.", min=1)] = 30.0,
-    template: Annotated[str | None, typer.Option("--template", help="Template readiness: id, uuid or name.")] = None,
-    zone: Annotated[
-        list[str] | None,
-        typer.Option("--zone", help="With --template: only these zones (id or name; repeat the option)."),
-    ] = None,
-) -> None:
-    """Readiness verdict: exit 0 pass, 1 fail, 2 usage or configuration error."""
-    import time
-    from datetime import date
-
-    from diagnostics.config import ConfigError, GateProfile, parse_duration
-    from diagnostics.gate import judge, load_waivers, render_block
-    from diagnostics.model import Severity
-    from diagnostics.registry import parse_names
-
-    settings = _settings(config, EX_GATE_USAGE)
-    if profile is not None and profile not in settings.gate.profiles:
-        known = ", ".join(sorted(settings.gate.profiles)) or "none configured"
-        fail(f"--profile: no [gate.profiles.{profile}] in the configuration (known: {known})", EX_GATE_USAGE)
-    prof = settings.gate.profiles[profile] if profile else GateProfile()
-    severity = Severity.WARN if (fail_on or prof.fail_on) == "warn" else Severity.CRIT
-    waiver_file = waivers or (Path(prof.waivers) if prof.waivers else None)
-    try:  # a malformed waiver file fails before any check runs
-        waiver_list = load_waivers(waiver_file) if waiver_file else []
-        budget = parse_duration(retry_for) if retry_for else 0.0
-    except ConfigError as exc:
-        fail(str(exc), EX_GATE_USAGE)
-    except ValueError as exc:
-        fail(f"--retry-for: {exc}", EX_GATE_USAGE)
-    only_l = parse_names(only) or prof.checks
-    give_up = time.monotonic() + budget
-    attempt = 0
-    while True:
-        attempt += 1
-        if template is not None:
-            from checks import readiness
-            from diagnostics import engine
-
-            try:
-                settings.verify_secrets()
-            except ConfigError as exc:
-                fail(str(exc), EX_GATE_USAGE)
-            run = engine.run_checks(settings, [readiness.make_check(template, zone or [])])
-        else:
-            run = _run(settings, only_l, parse_names(skip), bundle, EX_GATE_USAGE)
-        verdict = judge(
-            run,
-            fail_on=severity,
-            allow_unknown=allow_unknown or prof.allow_unknown,
-            waivers=waiver_list,
-            today=date.today(),
-        )
-        verdict.attempts = attempt
-        if verdict.passed or time.monotonic() + interval > give_up:
-            break
-        typer.echo(
-            f"csdiag gate: attempt {attempt} failed ({len(verdict.blocking)} blocking); again in {interval:g} s",
-            err=True,
-        )
-        time.sleep(interval)
-    if not OPTS.quiet:
-        from reports import table
-
-        table.render(run, sys.stdout, color=OPTS.color)
-    sys.stderr.write(render_block(verdict))
-    if junit is not None:
-        from reports import junit as junit_report
-
-        failing = frozenset({"WARN", "CRIT"} if severity is Severity.WARN else {"CRIT"})
-        _write(
-            junit,
-            junit_report.render(
-                run, waived=verdict.waived_ids(), failing=failing, unknown_fails=not verdict.allow_unknown
-            ),
-        )
-    raise typer.Exit(0 if verdict.passed else 1)
 
 
 @app.command()
@@ -471,102 +367,6 @@ def list_checks(
             typer.echo(f"BROKEN plugin {p.name} ({p.distribution}): {p.reason}", err=True)
     else:
         fail(f"--format: expected table or json, got {fmt!r}")
-
-
-def _record(settings: Settings, run: Run) -> list[Any]:
-    """Record ``run`` in the history store and return what changed since the previous run."""
-    from diagnostics.config import ConfigError
-    from diagnostics.history import History
-    from diagnostics.sources.errors import SourceError
-
-    try:
-        with History.open(settings.history.full_url()) as store:
-            store.record(run)
-            store.prune(settings.history.retention_days)
-            return store.changes(run)
-    except (SourceError, ConfigError) as exc:
-        typer.echo(f"csdiag: warning: run not recorded: {exc}", err=True)
-        return []
-
-
-@app.command()
-def report(
-    config: ConfigOpt = None,
-    from_run: Annotated[
-        Path | None,
-        typer.Option(
-            "--from", help="A run document (findings.json) to report on instead of running the checks.", dir_okay=False
-        ),
-    ] = None,
-    output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder for report.html, findings.csv, findings.json.")
-    ] = Path("csdiag-report"),
-    only: OnlyOpt = None,
-    skip: SkipOpt = None,
-) -> None:
-    """HTML + CSV + JSON report files, with what changed since the previous run (history store)."""
-    import json
-
-    from diagnostics.model import ModelError
-    from diagnostics.model import Run as RunModel
-    from diagnostics.registry import parse_names
-    from reports import csvfile, html, jsondoc
-
-    settings = _settings(config)
-    if from_run is not None:
-        try:
-            run = RunModel.from_dict(json.loads(from_run.read_text(encoding="utf-8")))
-        except (OSError, ValueError, ModelError) as exc:
-            fail(f"{from_run}: {exc}")
-    else:
-        run = _run(settings, parse_names(only), parse_names(skip), None)
-    changes = _record(settings, run)
-    _write(output / "findings.json", jsondoc.render(run))
-    _write(output / "findings.csv", csvfile.render(run))
-    _write(output / "report.html", html.render(run, changes))
-    new = sum(1 for c in changes if c.status == "new")
-    resolved = sum(1 for c in changes if c.status == "resolved")
-    typer.echo(
-        f"report written to {output}/ (report.html, findings.csv, findings.json); "
-        f"{new} new, {resolved} resolved since the previous run",
-        err=True,
-    )
-    raise typer.Exit(run.worst.nagios_code)
-
-
-@app.command()
-def history(
-    config: ConfigOpt = None,
-    check: Annotated[str | None, typer.Option("--check", help="Only this check's metrics.")] = None,
-    target: Annotated[str | None, typer.Option("--target", help="Only this target's metrics.")] = None,
-    days: Annotated[int | None, typer.Option("--days", help="Only the last N days.", min=1)] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
-) -> None:
-    """Past runs, and with --check/--target the series of their measured metrics."""
-    import json
-
-    from diagnostics.config import ConfigError
-    from diagnostics.history import History
-    from diagnostics.sources.errors import SourceError
-
-    settings = _settings(config)
-    try:
-        with History.open(settings.history.full_url()) as store:
-            runs = store.runs(days)
-            series = store.series(check, target, days) if (check or target) else []
-    except (SourceError, ConfigError) as exc:
-        fail(str(exc))
-    if fmt == "json":
-        typer.echo(json.dumps({"runs": runs, "series": series}, indent=2))
-        return
-    for r in runs:
-        c = r["counts"]
-        typer.echo(
-            f"{r['finished'][:19]}  {r['worst']:<8} {c.get('CRIT', 0)} crit {c.get('WARN', 0)} warn "
-            f"{c.get('UNKNOWN', 0)} unknown  {r['id']}"
-        )
-    for s in series:
-        typer.echo(f"{s['at'][:19]}  {s['check']} {s['target']} {s['name']} = {s['value']:g} {s['unit']}")
 
 
 @app.command()
@@ -707,5 +507,12 @@ def main() -> None:
     sys.exit(rv if isinstance(rv, int) else 0)
 
 
+# Commands that live in their own modules register on `app` when imported.
+from diagnostics import cli_gate, cli_history  # noqa: E402,F401
+
 if __name__ == "__main__":
-    main()
+    # Run as `python -m diagnostics.cli`, this file is __main__ and a second copy of the module is what
+    # cli_gate and cli_history registered their commands on: use that one.
+    from diagnostics.cli import main as registered_main
+
+    registered_main()
