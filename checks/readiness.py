@@ -180,9 +180,9 @@ def evaluate(raw: RawEvidence, params: NoParams) -> Iterator[Finding]:
             severity=Severity.UNKNOWN,
             target=zlabel,
             summary=f"{zlabel}: the image stores' writability and free space and the storage paths' MTU are not "
-            "checked by this version of csdiag",
-            remediation="Prove them by hand (a write test on the export from the SSVM, df, ping -M do -s 8972), "
-            "then run the gate with --allow-unknown.",
+            "checked by gate --template",
+            remediation="Prove them with `csdiag gate --only storage,mtu` (or a profile holding them), then run "
+            "this gate with --allow-unknown.",
         )
         if not blocking:
             yield Finding(

@@ -1,16 +1,18 @@
 """The ``storage`` check: can templates be written to each NFS image store, with room to spare?
 
-For each store (the database's NFS image stores, and ``[[storage]]`` entries) two vantage points:
+For each store (the database's NFS image stores, and ``[[storage]]`` entries) three vantage points:
 
 - ``mounted``: a local mount of the export (``mount_path``, or every NFS mount here whose source is the
   export), probed in a child process with a deadline (diagnostics.sources.mountprobe): mount options,
   statvfs numbers, a write probe;
 - ``ssvm``: over SSH on the SSVMs (port 3922): is the export mounted at ``/mnt/SecStorage/<uuid>``, ``df``
-  numbers, the same write probe with coreutils under ``timeout``.
+  numbers, the same write probe with coreutils under ``timeout``;
+- ``protocol``: no mount at all, ONC RPC from here (diagnostics.sources.nfsprobe): portmapper, NULL,
+  MOUNT EXPORT/MNT, FSSTAT, ACCESS and — with ``write_probe`` — CREATE/WRITE/READ/REMOVE of a temp file.
 
 Judged against CloudStack's rules (probing.md §2): free space of at least 3 × the largest (virtual)
-template, and a used fraction below ``secondary.storage.capacity.threshold``. The ONC RPC ``protocol``
-probe (no mount at all) is not part of this version.
+template, and a used fraction below ``secondary.storage.capacity.threshold``. Image stores that are not
+NFS (S3, Swift) are skipped with an INFO finding.
 """
 
 from __future__ import annotations
@@ -27,10 +29,12 @@ from diagnostics.check import Check, CheckContext, Code, Params, RawEvidence
 from diagnostics.config import Settings
 from diagnostics.inventory import Inventory, parse_nfs_url, ssvm_mount_uuid
 from diagnostics.model import Evidence, EvidenceKind, Finding, Metric, Severity
-from diagnostics.sources import mountprobe, ssh
+from diagnostics.sources import mountprobe, nfsprobe, ssh
 from diagnostics.sources.errors import SourceError
+from diagnostics.units import iec_bytes
 
 NAME = "storage"
+MODES = ("protocol", "mounted", "ssvm")
 CODES = (
     Code(code="NFS_OK", severity=Severity.INFO, meaning="writable, with room for 4 × the largest template"),
     Code(code="NFS_READ_ONLY", severity=Severity.CRIT, meaning="mounted or exported read-only"),
@@ -65,9 +69,32 @@ CODES = (
     Code(
         code="NFS_UNREACHABLE",
         severity=Severity.UNKNOWN,
-        meaning="no vantage point could probe the store (no mount here, no SSVM reachable)",
+        meaning="no vantage point could probe the store (server silent over RPC, no mount here, no SSVM reachable)",
     ),
+    Code(
+        code="NFS_EXPORT_MISSING",
+        severity=Severity.CRIT,
+        meaning="the server does not export the store's path (not in its export list, MNT refused)",
+    ),
+    Code(
+        code="NFS_NOT_ALLOWED_FROM_HERE",
+        severity=Severity.INFO,
+        meaning="the export exists but refuses this host (export ACL or privileged port): probe from the SSVM",
+    ),
+    Code(code="NFS_PROTOCOL_ERROR", severity=Severity.UNKNOWN, meaning="the server answered, but not valid RPC"),
+    Code(
+        code="NFS_V4_ONLY",
+        severity=Severity.INFO,
+        meaning="an NFSv4-only server: it answers NULL, capacity needs the mounted or ssvm mode",
+    ),
+    Code(code="NFS_STORE_SKIPPED", severity=Severity.INFO, meaning="an image store that is not NFS (S3, Swift)"),
     *cloudstack_db.DB_CODES,
+)
+LARGEST_TEMPLATE_SQL = (
+    "SELECT r.store_id, r.template_id, t.name, t.unique_name, r.size FROM template_store_ref r "
+    "JOIN vm_template t ON t.id = r.template_id WHERE (r.destroyed = 0 OR r.destroyed IS NULL) AND r.size = "
+    "(SELECT MAX(r2.size) FROM template_store_ref r2 WHERE r2.store_id = r.store_id "
+    "AND (r2.destroyed = 0 OR r2.destroyed IS NULL)) ORDER BY r.store_id, r.template_id"
 )
 THRESHOLD_SQL = (
     "SELECT name, value, default_value FROM configuration WHERE name = 'secondary.storage.capacity.threshold' "
@@ -77,7 +104,7 @@ THRESHOLD_SQL = (
 
 class StorageParams(Params):
     capacity_threshold: float = Field(0.90, gt=0, le=1, description="used when the database does not say")
-    probe_timeout_s: float = Field(10, gt=0, le=300, description="deadline of each mounted or SSVM probe")
+    probe_timeout_s: float = Field(10, gt=0, le=300, description="deadline of each mounted, SSVM or RPC probe")
     write_probe: bool = True
 
 
@@ -87,13 +114,17 @@ class StorageParams(Params):
 def _targets(settings: Settings, results: Mapping[str, Any]) -> list[dict[str, Any]]:
     inv = Inventory.from_results(results) if results else None
     targets: dict[str, dict[str, Any]] = {}
+    largest_named = {int(r["store_id"]): r for r in results.get("largest_template", ())}
     for s in inv.stores if inv else []:
-        if s.nfs and (s.role or "Image") == "Image":
+        if (s.role or "Image") == "Image" and not s.nfs:
+            targets[s.url or s.label] = {"url": s.url, "store": s.label, "skipped": s.protocol or "not nfs://"}
+        elif s.nfs and (s.role or "Image") == "Image":
             targets[s.url or ""] = {
                 "url": s.url,
                 "store": s.label,
                 "zone_id": s.zone_id,
                 "largest": inv.largest_by_store.get(s.id, 0) if inv else 0,
+                "largest_template": _named(largest_named.get(s.id)),
                 "config": {},
             }
     for entry in settings.storage:
@@ -102,6 +133,8 @@ def _targets(settings: Settings, results: Mapping[str, Any]) -> list[dict[str, A
         if entry.largest_template_bytes is not None:
             t["largest"] = entry.largest_template_bytes
     for t in targets.values():
+        if t.get("skipped"):
+            continue
         server, export = parse_nfs_url(t["url"]) or ("", "")
         t.update(server=server, export=export, uuid=ssvm_mount_uuid(server, export))
         hosts = list((t.get("config") or {}).get("ssvm_hosts") or [])
@@ -113,6 +146,12 @@ def _targets(settings: Settings, results: Mapping[str, Any]) -> list[dict[str, A
             ]
         t["ssvm_hosts"] = hosts
     return list(targets.values())
+
+
+def _named(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    if row is None:
+        return None
+    return {"id": row["template_id"], "name": row["name"], "unique_name": row["unique_name"], "bytes": row["size"]}
 
 
 def _local_mounts(t: Mapping[str, Any]) -> list[str]:
@@ -164,6 +203,8 @@ def collect(ctx: CheckContext[StorageParams]) -> RawEvidence:
         def plan(db: Any, columns: Mapping[str, set[str]]) -> dict[str, str]:
             q = inventory.queries(columns)
             out = {k: q[k] for k in ("stores", "largest", "zones")}
+            if "vm_template" in columns and "template_id" in columns["template_store_ref"]:
+                out["largest_template"] = LARGEST_TEMPLATE_SQL
             if {"nics", "networks", "vm_instance", "host"} <= set(columns):
                 out.update(ssvms=q["ssvms"], ssvm_nics=q["ssvm_nics"])
             if "configuration" in columns:
@@ -178,21 +219,34 @@ def collect(ctx: CheckContext[StorageParams]) -> RawEvidence:
                     "template_store_ref": ("store_id", "size", "destroyed"),
                     "data_center": ("id", "name"),
                 },
-                optional_tables=("configuration", "nics", "networks", "vm_instance", "host"),
+                optional_tables=("configuration", "nics", "networks", "vm_instance", "host", "vm_template"),
                 plan=plan,
             ).data
         )
     targets = _targets(settings, data.get("results") or {})
     budget = ctx.timeout(params.probe_timeout_s * 3 + 30)
-    for t in targets:
-        modes = (t.get("config") or {}).get("modes") or ["mounted", "ssvm"]
+    live = [t for t in targets if not t.get("skipped")]
+    for t in live:  # forked children with deadlines, one at a time, before this check starts threads
+        modes = (t.get("config") or {}).get("modes") or MODES
         t["mounted"] = [
             mountprobe.probe(p, params.probe_timeout_s, params.write_probe)
             for p in (_local_mounts(t) if "mounted" in modes else [])
         ]
-        hosts = t["ssvm_hosts"] if "ssvm" in modes else []
-        with ThreadPoolExecutor(max_workers=max(1, min(8, len(hosts)))) as pool:
-            t["ssvm"] = list(pool.map(lambda h, t=t: _probe_ssvm(h, t, settings, params, budget), hosts))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for t in live:
+            modes = (t.get("config") or {}).get("modes") or MODES
+            t["protocol"] = (
+                [pool.submit(nfsprobe.probe, t["server"], t["export"], params.probe_timeout_s, params.write_probe)]
+                if "protocol" in modes and t["server"]
+                else []
+            )
+            t["ssvm"] = [
+                pool.submit(_probe_ssvm, h, t, settings, params, budget)
+                for h in (t["ssvm_hosts"] if "ssvm" in modes else [])
+            ]
+        for t in live:
+            t["protocol"] = [f.result() for f in t["protocol"]]
+            t["ssvm"] = [f.result() for f in t["ssvm"]]
     return RawEvidence(data={**data, "targets": targets})
 
 
@@ -247,26 +301,155 @@ def evaluate(raw: RawEvidence, params: StorageParams) -> Iterator[Finding]:
         )
         return
     for t in data.get("targets", []):
-        probed = False
+        if t.get("skipped"):
+            yield Finding(
+                check=NAME,
+                code="NFS_STORE_SKIPPED",
+                severity=Severity.INFO,
+                target=t["store"],
+                summary=f"image store {t['url']} is {t['skipped']}, not NFS: this check probes NFS stores only",
+                remediation="Check object stores (S3, Swift) with their own tools; the templates check still "
+                "follows their template rows.",
+            )
+            continue
+        elsewhere = any(not s.get("error") for s in t.get("ssvm", [])) or bool(t.get("mounted"))
+        # an RPC probe that got as far as MNT (or found NFSv4 only) reports on the store itself
+        probed = elsewhere or any("mnt" in r or r.get("nfs4_only") for r in t.get("protocol", []))
+        for r in t.get("protocol", []):
+            said = list(_judge_protocol(t, r, threshold, others_probed=elsewhere))
+            probed |= bool(said)
+            yield from said
         for m in t.get("mounted", []):
-            probed = True
             yield from _judge(t, "this host", m["path"], _from_mount(m), threshold)
         for s in t.get("ssvm", []):
-            if s.get("error"):
-                continue
-            probed = True
-            yield from _judge(t, s["vantage"], s["mount_path"], _from_ssvm(s), threshold)
+            if not s.get("error"):
+                yield from _judge(t, s["vantage"], s["mount_path"], _from_ssvm(s), threshold)
         if not probed:
-            reasons = "; ".join(s["error"]["message"] for s in t.get("ssvm", []) if s.get("error"))
+            reasons = "; ".join(
+                [s["error"]["message"] for s in t.get("ssvm", []) if s.get("error")]
+                + [f"NFS protocol: {r['error']['message']}" for r in t.get("protocol", []) if "error" in r]
+            )
             yield Finding(
                 check=NAME,
                 code="NFS_UNREACHABLE",
                 severity=Severity.UNKNOWN,
                 target=t["store"],
-                summary=f"no vantage point could probe {t['url']}: no local mount and no reachable SSVM"
-                + (f" ({reasons})" if reasons else ""),
-                remediation="Give [[storage]] mount_path or ssvm_hosts (or the database, for the SSVMs).",
+                summary=f"no vantage point could probe {t['url']}" + (f" ({reasons})" if reasons else ""),
+                remediation="Check the NFS server answers (rpcinfo -p SERVER, showmount -e SERVER), or give "
+                "[[storage]] mount_path or ssvm_hosts (or the database, for the SSVMs).",
             )
+
+
+def _mnt_refused(
+    t: Mapping[str, Any], r: Mapping[str, Any], target: str, ev: tuple[Evidence, ...], *, others_probed: bool
+) -> Finding:
+    """MNT said no. A listed export, or one another vantage point reached, refuses only this host; NOENT
+    means it does not exist. Not listed and refused is ambiguous: servers like nfs-ganesha list only the
+    exports the asking client may mount."""
+    listed = [e for e in r.get("exports", []) if e["path"].rstrip("/") == t["export"].rstrip("/")]
+    exported = ", ".join(e["path"] for e in r.get("exports", [])) or "nothing"
+    if listed or (others_probed and r["mnt"] not in ("NOENT", "NOTDIR")):
+        groups = ", ".join(listed[0]["groups"]) or "everyone" if listed else "other clients"
+        port = "" if r.get("reserved_port") else "; this probe did not use a privileged source port (run as root)"
+        seen = "" if listed else "; another vantage point reaches it"
+        return Finding(
+            check=NAME,
+            code="NFS_NOT_ALLOWED_FROM_HERE",
+            severity=Severity.INFO,
+            target=target,
+            summary=f"{t['export']} is exported (to {groups}) but refuses this host (MNT: {r['mnt']}){seen}{port}",
+            evidence=ev,
+            remediation="Expected when the export allows only the storage network: the ssvm mode probes from "
+            "the SSVM, which is what matters.",
+        )
+    certain = r["mnt"] in ("NOENT", "NOTDIR")
+    return Finding(
+        check=NAME,
+        code="NFS_EXPORT_MISSING",
+        severity=Severity.CRIT if certain else Severity.WARN,
+        target=target,
+        summary=f"{t['server']} does not export {t['export']} (MNT: {r['mnt']}; exported: {exported})"
+        + (
+            ""
+            if certain
+            else " — or exports it only to other clients (some servers list only what the asking client may "
+            "mount): probe from the SSVM to tell"
+        ),
+        evidence=ev,
+        remediation="Export the path on the server (exportfs -ra / the ganesha EXPORT block) or fix the image "
+        "store URL: the SSVM cannot mount what is not exported.",
+    )
+
+
+_NFS_ERRNO = {"ROFS": "EROFS", "ACCES": "EACCES", "PERM": "EPERM", "NOSPC": "ENOSPC", "DQUOT": "EDQUOT"}
+
+
+def _judge_protocol(
+    t: Mapping[str, Any], r: Mapping[str, Any], threshold: float, *, others_probed: bool
+) -> Iterator[Finding]:
+    """Findings from one ONC RPC probe record (diagnostics.sources.nfsprobe.probe)."""
+    where, path = "this host (NFS protocol)", f"{t['server']}:{t['export']}"
+    target = f"{t['store']} from {where}"
+    ev = (Evidence(kind=EvidenceKind.PROBE, source=f"{where}: {path}", data=dict(r), text=None),)
+    err = r.get("error")
+    if r.get("nfs4_only"):
+        yield Finding(
+            check=NAME,
+            code="NFS_V4_ONLY",
+            severity=Severity.INFO,
+            target=target,
+            summary=f"{t['server']} answers NFSv4 only (no MOUNT v3 / portmapper): capacity and writability "
+            "need the mounted or ssvm mode",
+            evidence=ev,
+        )
+        return
+    if err and "mnt" not in r:  # failed before MNT: silent, refusing, or not speaking RPC
+        garbage = err["kind"] in ("ProtocolError", "RpcUnavailable")
+        if not garbage and not others_probed:
+            return  # the store's NFS_UNREACHABLE finding gives this reason with the others
+        yield Finding(
+            check=NAME,
+            code="NFS_PROTOCOL_ERROR" if garbage else "NFS_UNREACHABLE",
+            severity=Severity.UNKNOWN if garbage else Severity.INFO,
+            target=target,
+            summary=f"{path}: {err['message']} (step: {err['step']})"
+            + ("; another vantage point probed the store" if others_probed and not garbage else ""),
+            evidence=ev,
+            remediation="Check the server runs rpcbind, mountd and nfsd (rpcinfo -p SERVER) and that "
+            "TCP 111, 2049 and mountd's port are open from here.",
+        )
+        return
+    if r.get("mnt") not in (None, "OK"):
+        yield _mnt_refused(t, r, target, ev, others_probed=others_probed)
+        return
+    fs = r.get("fsstat")
+    write = dict(r.get("write") or {})
+    if write and not write.get("ok"):
+        write["error"] = f"{_NFS_ERRNO.get(write.get('status', ''), write.get('status'))}: {write.get('message')}"
+    access = r.get("access") or {}
+    if not write and access and not access.get("modify"):
+        squash = access.get("owner_modify") is True
+        write = {
+            "ok": False,
+            "error": "EACCES: ACCESS: root may not modify the export root; its owner may (root_squash)"
+            if squash
+            else "ACCESS: root may not modify the export root (read-only or root_squash; write_probe tells which)",
+        }
+    result: dict[str, Any] = {
+        "is_mount": True,
+        "options": [],
+        "write": write or None,
+        "error": err,
+        "space": {
+            "total_bytes": fs["total_bytes"],
+            "available_bytes": fs["available_bytes"],
+            "used_bytes": fs["total_bytes"] - fs["free_bytes"],
+        }
+        if fs
+        else None,
+    }
+    extra = (Metric(name="rpc_null_ms", value=r["null_ms"], unit="ms"),) if "null_ms" in r else ()
+    yield from _judge(t, where, path, result, threshold, ev=ev, extra_metrics=extra)
 
 
 def _from_mount(m: Mapping[str, Any]) -> dict[str, Any]:
@@ -294,9 +477,18 @@ def _from_ssvm(s: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _judge(t: Mapping[str, Any], where: str, path: str, r: Mapping[str, Any], threshold: float) -> Iterator[Finding]:
+def _judge(
+    t: Mapping[str, Any],
+    where: str,
+    path: str,
+    r: Mapping[str, Any],
+    threshold: float,
+    *,
+    ev: tuple[Evidence, ...] = (),
+    extra_metrics: tuple[Metric, ...] = (),
+) -> Iterator[Finding]:
     target = f"{t['store']} from {where}"
-    ev = (Evidence(kind=EvidenceKind.PROBE, source=f"{where}: {path}", data=dict(r), text=None),)
+    ev = ev or (Evidence(kind=EvidenceKind.PROBE, source=f"{where}: {path}", data=dict(r), text=None),)
     if r.get("stuck"):
         yield Finding(
             check=NAME,
@@ -389,8 +581,12 @@ def _judge(t: Mapping[str, Any], where: str, path: str, r: Mapping[str, Any], th
         ),
         Metric(name="used_ratio", value=round(ratio, 4), unit="", crit=threshold, direction="upper"),
         Metric(name="required_bytes", value=3 * largest, unit="B"),
+        *extra_metrics,
     )
-    gib = 2**30
+    named = t.get("largest_template")
+    which = f"{named['name']} (id {named['id']}), " if named else ""
+    if named:
+        ev = (*ev, Evidence(kind=EvidenceKind.ROW, source="largest template on the store", data=named, text=None))
     if largest and avail < 4 * largest:
         sev = Severity.CRIT if avail < 3 * largest else Severity.WARN
         yield Finding(
@@ -398,8 +594,8 @@ def _judge(t: Mapping[str, Any], where: str, path: str, r: Mapping[str, Any], th
             code="NFS_CAPACITY_LOW",
             severity=sev,
             target=target,
-            summary=f"{avail / gib:.2f} GiB available on {path}; CloudStack practice wants 3 × the largest "
-            f"template ({largest / gib:.2f} GiB) = {3 * largest / gib:.2f} GiB",
+            summary=f"{iec_bytes(avail)} available on {path}; CloudStack practice wants 3 × the largest "
+            f"template ({which}{iec_bytes(largest)}) = {iec_bytes(3 * largest)}",
             evidence=ev,
             metrics=metrics,
             remediation="Free space (old templates, snapshots), grow the export, or add an "
@@ -423,7 +619,7 @@ def _judge(t: Mapping[str, Any], where: str, path: str, r: Mapping[str, Any], th
             code="NFS_OK",
             severity=Severity.INFO,
             target=target,
-            summary=f"{path} on {where}: writable, {avail / gib:.2f} GiB available ({ratio:.0%} used)",
+            summary=f"{path} on {where}: writable, {iec_bytes(avail)} available ({ratio:.0%} used)",
             evidence=ev,
             metrics=metrics,
         )

@@ -262,7 +262,7 @@ class StorageTarget(_Strict):
 
     url: str  # nfs://server/export
     mount_path: str | None = None  # a local mount of this export (else: every matching NFS mount here)
-    modes: list[Literal["mounted", "ssvm"]] | None = None  # default: every mode that applies
+    modes: list[Literal["protocol", "mounted", "ssvm"]] | None = None  # default: every mode that applies
     largest_template_bytes: int | None = Field(None, ge=0)  # when the database is not available
     ssvm_hosts: list[str] = Field(default_factory=list)  # SSVMs to probe from (SSH, port [ssh] ssvm_port)
     ssvm_mount_path: str | None = None  # where the SSVM mounts it; default /mnt/SecStorage/<uuid of server:export>

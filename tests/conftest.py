@@ -66,9 +66,17 @@ def db_env(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 
 
 def run_cli(
-    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None, timeout: float = 120
+    *args: str,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 120,
+    netns: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([*CSDIAG, *args], capture_output=True, text=True, env=env, cwd=cwd or ROOT, timeout=timeout)
+    """csdiag as a subprocess; inside the network namespace ``netns`` when given."""
+    prefix = ["ip", "netns", "exec", netns] if netns else []
+    return subprocess.run(
+        [*prefix, *CSDIAG, *args], capture_output=True, text=True, env=env, cwd=cwd or ROOT, timeout=timeout
+    )
 
 
 @pytest.fixture(scope="session")

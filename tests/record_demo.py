@@ -169,7 +169,7 @@ def main(out: Path) -> None:
         env = {**os.environ, "CSDIAG_TEST_DB_PASSWORD": READER_PASSWORD}
         collect(cfg, "logs,platform,reach,ssvm,templates", out, env=env)
         add_mtu(out, Path(tmp))
-        add_storage(out, Path(tmp), sshd)
+        add_storage(out, Path(tmp))
     print(f"demo bundle recorded in {out}")
 
 
@@ -218,42 +218,58 @@ def add_mtu(out: Path, tmp: Path) -> None:
         add_part(out, tmp, "mtu", f"[mtu]\ntargets = {targets}\ntimeout_s = 0.5\n", netns=n["client"])
 
 
-def add_storage(out: Path, tmp: Path, sshd: Sshd) -> None:
-    """Two stores on tmpfs mounts, as in tests/integration/test_storage.py: one healthy, seen from here and
-    from the SSVM (sshd), and one nearly full."""
-    ok, full = tmp / "store-ok", tmp / "store-full"
+def add_storage(out: Path, tmp: Path) -> None:
+    """Stores exported by nfs-ganesha in a namespace, as in tests/integration/test_storage_nfs.py: a
+    healthy one seen from all three vantage points (RPC, the local directory, the SSVM over sshd), a
+    nearly full one and a root-squashed one."""
+    from tests.services.ganesha import Export, ganesha
+    from tests.services.netns import topology
+
+    base = Path("/tmp/csdiag-demo")  # a fixed place, so the demo report shows stable export paths
+    shutil.rmtree(base, ignore_errors=True)
+    ok, full, squash = base / "export/secondary", base / "export/archive", base / "export/squashed"
     for d, size in ((ok, "64m"), (full, "1m")):
-        d.mkdir()
+        d.mkdir(parents=True)
         subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(d)], check=True, timeout=10)
     (full / "template.qcow2").write_bytes(bytes(960 * 1024))
+    squash.mkdir()
+    exports = [Export(ok), Export(full), Export(squash, squash="Root_Squash")]
     try:
-        add_part(
-            out,
-            tmp,
-            "storage",
-            f"""
+        with topology() as t, ganesha(t, exports) as nfs, sshd_server(netns=nfs.netns) as sshd:
+            add_part(
+                out,
+                tmp,
+                "storage",
+                f"""
 [[storage]]
-url = "nfs://198.18.200.1/export/secondary"
+url = "nfs://127.0.0.1{ok}"
 mount_path = "{ok}"
 largest_template_bytes = 1048576
 ssvm_hosts = ["127.0.0.1:{sshd.port}"]
 ssvm_mount_path = "{ok}"
 
 [[storage]]
-url = "nfs://198.18.200.2/export/archive"
+url = "nfs://127.0.0.1{full}"
 mount_path = "{full}"
-modes = ["mounted"]
+modes = ["protocol", "mounted"]
 largest_template_bytes = 102400
+
+[[storage]]
+url = "nfs://127.0.0.1{squash}"
+modes = ["protocol"]
+largest_template_bytes = 1048576
 
 [ssh]
 user = "root"
 key_file = "{sshd.client_key}"
 known_hosts = "{sshd.known_hosts}"
 """,
-        )
+                netns=nfs.netns,
+            )
     finally:
         for d in (ok, full):
             subprocess.run(["umount", "-l", str(d)], capture_output=True, timeout=10, check=False)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -85,7 +85,7 @@ def _write_probe(path: str) -> dict[str, Any]:
         with contextlib.suppress(OSError):
             if time.time() - old.stat().st_mtime > 600:
                 old.unlink()
-    name = Path(path) / f"{PREFIX}{uuid.uuid4().hex}"
+    name = Path(path) / f"{PREFIX}{int(time.time())}-{uuid.uuid4().hex[:12]}"
     data = os.urandom(64 << 10)
     start = time.monotonic()
     try:

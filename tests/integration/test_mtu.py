@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.conftest import write_config
+from tests.conftest import run_cli, write_config
 from tests.services.netns import storage_paths, topology
 
 pytestmark = pytest.mark.integration
@@ -22,12 +22,7 @@ def net():
 
 def cli_in(ns, *args):
     """csdiag run inside the namespace ``ns``."""
-    r = subprocess.run(
-        ["ip", "netns", "exec", ns, sys.executable, "-m", "diagnostics.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    r = run_cli(*args, netns=ns, timeout=180)
     assert r.returncode in (0, 1, 2, 3), r.stderr
     return r
 

@@ -108,6 +108,12 @@ def test_root_squash_like_refusal(tmp_path):
     assert "no_root_squash" in findings[0]["remediation"]
 
 
+def test_stale_handle(tmp_path):
+    with fuse_mount("stale", tmp_path / "stale") as m:
+        findings, _ = storage(tmp_path, [{"mount_path": str(m)}])
+    assert [(f["code"], f["severity"]) for f in findings] == [("NFS_STALE_HANDLE", "CRIT")]
+
+
 def test_hung_mount_is_reported_within_the_deadline(tmpfs, tmp_path):
     ok = tmpfs("alive")
     with fuse_mount("hang", tmp_path / "dead") as m:
@@ -151,3 +157,34 @@ def test_unreachable_ssvm_and_no_vantage(tmp_path):
         tmp_path, [{"modes": ["ssvm"], "ssvm_hosts": [f"127.0.0.1:{free_port()}"]}], "\n[ssh]\nconnect_timeout_s = 2\n"
     )
     assert [f["code"] for f in findings] == ["NFS_UNREACHABLE"]
+
+
+def test_stores_from_the_database(site, mariadb, tmp_path, db_env):
+    """Stores come from image_store: S3 is skipped with the reason, the largest template is named, and an
+    NFS server that is not there (loopback, nothing listening) is unreachable — no SSVM in this zone."""
+    from tests.conftest import db_config
+
+    z = site.zone("zone-storage")
+    nfs = site.store(z, "nfs-store", url="nfs://127.0.0.1/export/secondary")
+    site.store(z, "s3-store", url="s3://templates-bucket/csdiag", provider="S3")
+    small, big = site.template("small"), site.template("centos-9-big")
+    site.ref(small, nfs, size=2 * 2**30)
+    site.ref(big, nfs, size=40 * 2**30)
+    cfg = write_config(
+        tmp_path / "c.toml", db_config(mariadb, site.database) + "\n[thresholds.storage]\nprobe_timeout_s = 2\n"
+    )
+    r = run_cli("collect", "--config", str(cfg), "--only", "storage", "--output", str(tmp_path / "b"), env=db_env)
+    assert r.returncode == 0, r.stderr
+    evidence = json.loads(next((tmp_path / "b" / "checks" / "storage").glob("*.json")).read_text())
+    [target] = [t for t in evidence["targets"] if not t.get("skipped")]
+    assert target["largest_template"] == {
+        "id": big,
+        "name": "centos-9-big",
+        "unique_name": target["largest_template"]["unique_name"],
+        "bytes": 40 * 2**30,
+    }
+    r = run_cli("triage", "--bundle", str(tmp_path / "b"), "--only", "storage", "--format", "json", cwd=tmp_path)
+    findings = {f["code"]: f for f in json.loads(r.stdout)["findings"]}
+    assert set(findings) == {"NFS_STORE_SKIPPED", "NFS_UNREACHABLE"}
+    assert "s3" in findings["NFS_STORE_SKIPPED"]["summary"]
+    assert "refused" in findings["NFS_UNREACHABLE"]["summary"]

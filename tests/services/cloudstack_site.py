@@ -55,12 +55,13 @@ class Site:
         url: str = "nfs://10.0.0.5/export/secondary",
         role: str = "Image",
         readonly: int = 0,
+        provider: str = "NFS",
     ) -> int:
         return self._insert(
             "image_store",
             name=name,
-            image_provider_name="NFS",
-            protocol="nfs",
+            image_provider_name=provider,
+            protocol=url.split(":", 1)[0],
             url=url,
             data_center_id=zone_id,
             scope="ZONE",

@@ -2,6 +2,7 @@
 
 python -m tests.services.fusefs hang MOUNTPOINT     statfs/getattr below the root block forever (a dead hard mount)
 python -m tests.services.fusefs squash MOUNTPOINT   works, but creating a file is refused (root_squash)
+python -m tests.services.fusefs stale MOUNTPOINT    statfs answers ESTALE (an export recreated under a mount)
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ def main(mode: str, mountpoint: str) -> None:
         def statfs(self, path: str) -> dict[str, int]:
             if mode == "hang":
                 NEVER.wait()
+            if mode == "stale":
+                raise FuseOSError(errno.ESTALE)
             return {"f_bsize": 4096, "f_frsize": 4096, "f_blocks": 262144, "f_bfree": 200000, "f_bavail": 200000}
 
         def create(self, path: str, mode_: int, fi: object = None) -> int:

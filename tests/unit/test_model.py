@@ -114,3 +114,16 @@ def test_run_sorts_worst_first_and_round_trips():
     assert Run.from_dict(doc) == run
     with pytest.raises(ModelError, match="schema"):
         Run.from_dict({"schema": "other/1"})
+
+
+def test_iec_bytes():
+    from diagnostics.units import iec_bytes
+
+    assert [iec_bytes(n) for n in (0, 1023, 1536, 64 * 2**20, 999 * 2**20, 2**62)] == [
+        "0 B",
+        "1023 B",
+        "1.5 KiB",
+        "64 MiB",
+        "999 MiB",
+        "4096 PiB",
+    ]
