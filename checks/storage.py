@@ -17,6 +17,8 @@ NFS (S3, Swift) are skipped with an INFO finding.
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import shlex
 from collections.abc import Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -301,43 +303,56 @@ def evaluate(raw: RawEvidence, params: StorageParams) -> Iterator[Finding]:
         )
         return
     for t in data.get("targets", []):
-        if t.get("skipped"):
-            yield Finding(
-                check=NAME,
-                code="NFS_STORE_SKIPPED",
-                severity=Severity.INFO,
-                target=t["store"],
-                summary=f"image store {t['url']} is {t['skipped']}, not NFS: this check probes NFS stores only",
-                remediation="Check object stores (S3, Swift) with their own tools; the templates check still "
-                "follows their template rows.",
-            )
-            continue
-        elsewhere = any(not s.get("error") for s in t.get("ssvm", [])) or bool(t.get("mounted"))
-        # an RPC probe that got as far as MNT (or found NFSv4 only) reports on the store itself
-        probed = elsewhere or any("mnt" in r or r.get("nfs4_only") for r in t.get("protocol", []))
-        for r in t.get("protocol", []):
-            said = list(_judge_protocol(t, r, threshold, others_probed=elsewhere))
-            probed |= bool(said)
-            yield from said
-        for m in t.get("mounted", []):
-            yield from _judge(t, "this host", m["path"], _from_mount(m), threshold)
-        for s in t.get("ssvm", []):
-            if not s.get("error"):
-                yield from _judge(t, s["vantage"], s["mount_path"], _from_ssvm(s), threshold)
-        if not probed:
-            reasons = "; ".join(
-                [s["error"]["message"] for s in t.get("ssvm", []) if s.get("error")]
-                + [f"NFS protocol: {r['error']['message']}" for r in t.get("protocol", []) if "error" in r]
-            )
-            yield Finding(
-                check=NAME,
-                code="NFS_UNREACHABLE",
-                severity=Severity.UNKNOWN,
-                target=t["store"],
-                summary=f"no vantage point could probe {t['url']}" + (f" ({reasons})" if reasons else ""),
-                remediation="Check the NFS server answers (rpcinfo -p SERVER, showmount -e SERVER), or give "
-                "[[storage]] mount_path or ssvm_hosts (or the database, for the SSVMs).",
-            )
+        # the database's store id (templates name it too), else the URL; the label for incident texts
+        m = re.match(r"store (\d+) ", t["store"] + " ")
+        subjects = {
+            "store": m.group(1) if m else t["url"],
+            "store_name": t["store"],
+            "zone": t.get("zone_id"),
+            "server": t.get("server"),
+        }
+        for f in _judge_target(t, threshold):
+            yield dataclasses.replace(f, subjects={k: str(v) for k, v in subjects.items() if v not in (None, "")})
+
+
+def _judge_target(t: Mapping[str, Any], threshold: float) -> Iterator[Finding]:
+    if t.get("skipped"):
+        yield Finding(
+            check=NAME,
+            code="NFS_STORE_SKIPPED",
+            severity=Severity.INFO,
+            target=t["store"],
+            summary=f"image store {t['url']} is {t['skipped']}, not NFS: this check probes NFS stores only",
+            remediation="Check object stores (S3, Swift) with their own tools; the templates check still "
+            "follows their template rows.",
+        )
+        return
+    elsewhere = any(not s.get("error") for s in t.get("ssvm", [])) or bool(t.get("mounted"))
+    # an RPC probe that got as far as MNT (or found NFSv4 only) reports on the store itself
+    probed = elsewhere or any("mnt" in r or r.get("nfs4_only") for r in t.get("protocol", []))
+    for r in t.get("protocol", []):
+        said = list(_judge_protocol(t, r, threshold, others_probed=elsewhere))
+        probed |= bool(said)
+        yield from said
+    for m in t.get("mounted", []):
+        yield from _judge(t, "this host", m["path"], _from_mount(m), threshold)
+    for s in t.get("ssvm", []):
+        if not s.get("error"):
+            yield from _judge(t, s["vantage"], s["mount_path"], _from_ssvm(s), threshold)
+    if not probed:
+        reasons = "; ".join(
+            [s["error"]["message"] for s in t.get("ssvm", []) if s.get("error")]
+            + [f"NFS protocol: {r['error']['message']}" for r in t.get("protocol", []) if "error" in r]
+        )
+        yield Finding(
+            check=NAME,
+            code="NFS_UNREACHABLE",
+            severity=Severity.UNKNOWN,
+            target=t["store"],
+            summary=f"no vantage point could probe {t['url']}" + (f" ({reasons})" if reasons else ""),
+            remediation="Check the NFS server answers (rpcinfo -p SERVER, showmount -e SERVER), or give "
+            "[[storage]] mount_path or ssvm_hosts (or the database, for the SSVMs).",
+        )
 
 
 def _mnt_refused(

@@ -9,6 +9,7 @@ evidence, so a bundle replays the same verdicts later.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime
@@ -92,7 +93,7 @@ TEMPLATES_SQL = (
 PROBLEM_ROWS_SQL = (
     "SELECT r.id AS ref_id, r.store_id, r.template_id, r.created, r.last_updated, r.job_id, r.download_pct, "
     "r.size, r.physical_size, r.download_state, r.error_str, r.install_path, r.url, r.state, r.store_role, "
-    "t.name AS template_name, t.uuid AS template_uuid, t.type AS template_type, t.format, "
+    "t.name AS template_name, t.uuid AS template_uuid, t.type AS template_type, t.format, t.url AS template_url, "
     "s.name AS store_name, s.url AS store_url, s.data_center_id AS zone_id "
     "FROM template_store_ref r "
     "JOIN vm_template t ON t.id = r.template_id "
@@ -136,7 +137,7 @@ REQUIRED = {
         "store_role",
         "destroyed",
     ),
-    "vm_template": ("id", "name", "uuid", "type", "format", "removed", "checksum", "cross_zones"),
+    "vm_template": ("id", "name", "uuid", "type", "format", "removed", "checksum", "cross_zones", "url"),
     "image_store": ("id", "name", "url", "data_center_id", "role", "removed"),
     "data_center": ("id", "name", "allocation_state", "removed"),
 }
@@ -265,6 +266,15 @@ def target_of(row: Mapping[str, Any]) -> str:
     return f'{template} @ store {row["store_id"]} "{row.get("store_name") or "?"}"'
 
 
+def subjects_of(row: Mapping[str, Any]) -> dict[str, str]:
+    """The template, store, zone and source URL of a template_store_ref row (for incidents)."""
+    keys = {"template": "template_id", "store": "store_id", "zone": "zone_id", "url": "template_url"}
+    out = {k: str(row[col]) for k, col in keys.items() if row.get(col) not in (None, "")}
+    if row.get("url"):  # the URL this copy is downloaded from, when the row has its own
+        out["url"] = str(row["url"])
+    return out
+
+
 def ui_status(row: Mapping[str, Any]) -> str:
     """The status text the UI/API shows for this row (cloudstack.md §2)."""
     state, pct = row.get("download_state"), row.get("download_pct") or 0
@@ -309,7 +319,8 @@ def evaluate(raw: RawEvidence, params: TemplatesParams) -> Iterator[Finding]:
     assert now is not None
     results = data["results"]
     for row in results["problem_rows"]:
-        yield from _judge_row(row, now, data, params)
+        for f in _judge_row(row, now, data, params):
+            yield dataclasses.replace(f, subjects=subjects_of(row))
     for row in results["checksums"]:
         if (finding := _judge_checksum(row, data)) is not None:
             yield finding

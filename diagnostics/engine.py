@@ -15,6 +15,7 @@ from pydantic import BaseModel
 from diagnostics import __version__, bundle
 from diagnostics.check import Check
 from diagnostics.config import ConfigError, Settings, check_params
+from diagnostics.correlate import correlate
 from diagnostics.model import CheckStatus, Finding, Run, Severity, utcnow
 from diagnostics.registry import PluginProblem, Registry
 from diagnostics.runner import Job, Outcome, ProgressSink, execute, failure_finding
@@ -55,6 +56,7 @@ def validate_settings(settings: Settings, registry: Registry) -> None:
 def _run(
     outcomes: Sequence[Outcome], extra: Sequence[Finding], started: Any, config: dict[str, Any], source: str
 ) -> Run:
+    findings = tuple([f for o in outcomes for f in o.findings] + list(extra))
     return Run(
         id=uuid.uuid4().hex,
         started=started,
@@ -62,8 +64,9 @@ def _run(
         tool_version=__version__,
         config=config,
         checks=tuple(o.check_run() for o in outcomes),
-        findings=tuple([f for o in outcomes for f in o.findings] + list(extra)),
+        findings=findings,
         source=source,
+        incidents=correlate(findings),
     )
 
 

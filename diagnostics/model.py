@@ -11,7 +11,7 @@ import enum
 import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -221,6 +221,9 @@ class Finding:
     first_seen: datetime | None = None
     last_seen: datetime | None = None
     count: int = 1
+    # What the finding is about, as kind → id ("template": "12", "store": "3", "zone": "1", "ssvm":
+    # "s-12-VM", "server": "10.0.0.5", "url": …): incidents join findings on these (diagnostics.correlate).
+    subjects: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not _NAME_RE.match(self.check):
@@ -262,7 +265,13 @@ class Finding:
             "first_seen": _iso(self.first_seen),
             "last_seen": _iso(self.last_seen),
             "count": self.count,
+            "subjects": dict(self.subjects),
         }
+
+    @property
+    def key(self) -> str:
+        """What makes two findings of different runs "the same problem"."""
+        return f"{self.check}|{self.code}|{self.target}"
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> Finding:
@@ -280,9 +289,46 @@ class Finding:
                 first_seen=_parse_time(d.get("first_seen"), "first_seen"),
                 last_seen=_parse_time(d.get("last_seen"), "last_seen"),
                 count=d.get("count", 1),
+                subjects={str(k): str(v) for k, v in (d.get("subjects") or {}).items()},
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ModelError(f"not a csdiag finding: {exc}") from exc
+
+
+@dataclass(frozen=True, kw_only=True)
+class Incident:
+    """Findings of several checks that one root cause explains (diagnostics.correlate): the cause first."""
+
+    rule: str
+    title: str
+    severity: Severity
+    cause: str  # the key of the finding that is the most likely root cause
+    members: tuple[str, ...]  # keys of the findings it explains, worst first
+    summary: str
+    remediation: str = ""
+
+    def to_dict(self) -> JSONDict:
+        return {
+            "rule": self.rule,
+            "title": self.title,
+            "severity": self.severity.value,
+            "cause": self.cause,
+            "members": list(self.members),
+            "summary": self.summary,
+            "remediation": self.remediation,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> Incident:
+        return cls(
+            rule=d["rule"],
+            title=d["title"],
+            severity=Severity.parse(d["severity"]),
+            cause=d["cause"],
+            members=tuple(d.get("members", ())),
+            summary=d.get("summary", ""),
+            remediation=d.get("remediation", ""),
+        )
 
 
 class CheckStatus(enum.Enum):
@@ -330,6 +376,7 @@ class Run:
     checks: tuple[CheckRun, ...]
     findings: tuple[Finding, ...]
     source: str = "live"  # "live" or "bundle:<path>"
+    incidents: tuple[Incident, ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(self.started, "run start")
@@ -360,6 +407,7 @@ class Run:
                 "checks": [c.to_dict() for c in self.checks],
             },
             "findings": [f.to_dict() for f in self.findings],
+            "incidents": [i.to_dict() for i in self.incidents],
         }
 
     @classmethod
@@ -380,6 +428,7 @@ class Run:
                 config=r.get("config", {}),
                 checks=tuple(CheckRun.from_dict(c) for c in r.get("checks", ())),
                 findings=tuple(Finding.from_dict(f) for f in d.get("findings", ())),
+                incidents=tuple(Incident.from_dict(i) for i in d.get("incidents", ())),
             )
         except (KeyError, TypeError, ValueError, AssertionError) as exc:
             raise ModelError(f"not a csdiag run document: {exc}") from exc
@@ -391,6 +440,7 @@ __all__ = [
     "Evidence",
     "EvidenceKind",
     "Finding",
+    "Incident",
     "Metric",
     "ModelError",
     "Run",

@@ -108,6 +108,19 @@ def seed_site(site: Site, repo: str = "http://templates.example.org") -> None:
         ips={"Control": "169.254.3.12", "Management": "10.30.1.12", "Public": "192.0.2.12"},
     )
     site.ref(debian, west1)
+    # stuck behind the SSVM whose agent is in Alert; its DownloadListener timeout is in ms-4.20.log
+    rocky9 = site.template("rocky-9", url=f"{repo}/rocky-9.qcow2", id=999)
+    site.ref(
+        rocky9,
+        west1,
+        download_state="DOWNLOAD_IN_PROGRESS",
+        state="Creating",
+        pct=12,
+        size=0,
+        physical_size=0,
+        error_str="12% Downloaded",
+        minutes_ago=240,
+    )
     site.zone("zone-lab")  # enabled, no store, no SSVM
     del east2
 

@@ -82,10 +82,12 @@ class Site:
         fmt: str = "QCOW2",
         direct_download: int = 0,
         url: str | None = None,
+        id: int | None = None,
     ) -> int:
         n = next(_ids)
         tid = self._insert(
             "vm_template",
+            **({"id": id} if id is not None else {}),
             unique_name=f"{n}-2-{uuid.uuid4()}",
             name=name,
             uuid=str(uuid.uuid4()),

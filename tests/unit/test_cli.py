@@ -89,7 +89,7 @@ def test_report_marks_changes_between_runs(tmp_path):
             cwd=tmp_path,
         )
         assert r.returncode == 2, r.stderr
-    assert "0 new, 12 resolved since the previous run" in r.stderr
+    assert "0 new, 13 resolved since the previous run" in r.stderr
     page = (tmp_path / "two/report.html").read_text()
     assert 'id="group-resolved"' in page and "open since" in page
     r = run_cli("history", "--config", str(cfg), "--format", "json", cwd=tmp_path)

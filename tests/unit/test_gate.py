@@ -180,7 +180,7 @@ def test_nagios_output_parses_back(tmp_path):
     assert items and len(items) == perf.count("'=")
     stalled = next(i for i in items if "since_update" in i[0] and "ubuntu" in i[0])
     assert stalled[3] == "~:10" and stalled[4] == "~:60"  # upper levels: alert above
-    assert len(rest) == 12
+    assert len(rest) == 13
 
 
 def test_nagios_negative_lower_ranges():
