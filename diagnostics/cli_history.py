@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -23,20 +24,32 @@ if TYPE_CHECKING:
     from diagnostics.model import Run
 
 
-def record(settings: Settings, run: Run) -> list[Any]:
-    """Record ``run`` in the history store and return what changed since the previous run."""
+@dataclass
+class Past:
+    """What the history store says about a run: its changes, the recent runs and metric series."""
+
+    changes: list[Any] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    series: list[dict[str, Any]] = field(default_factory=list)
+    recorded: bool = False
+
+
+def record(settings: Settings, run: Run) -> Past:
+    """Record ``run`` in the history store; return what changed since the previous run and the recent
+    history (for trends and charts). A store that cannot be opened is a warning, not a failure."""
     from diagnostics.config import ConfigError
     from diagnostics.history import History
     from diagnostics.sources.errors import SourceError
 
+    days = settings.report.trend_days
     try:
         with History.open(settings.history.full_url()) as store:
             store.record(run)
             store.prune(settings.history.retention_days)
-            return store.changes(run)
+            return Past(store.changes(run), store.runs(days), store.series(days=days), recorded=True)
     except (SourceError, ConfigError) as exc:
         typer.echo(f"csdiag: warning: run not recorded: {exc}", err=True)
-        return []
+        return Past()
 
 
 @app.command()
@@ -51,18 +64,25 @@ def report(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Folder for report.html, findings.csv, findings.json.")
     ] = Path("csdiag-report"),
+    email: Annotated[bool, typer.Option("--email", help="Also send the report as configured in [email].")] = False,
     only: OnlyOpt = None,
     skip: SkipOpt = None,
 ) -> None:
-    """HTML + CSV + JSON report files, with what changed since the previous run (history store)."""
+    """HTML + CSV + JSON report files with what changed since the previous run, trends and forecasts
+    (history store), incidents and charts; with --email, sent as configured. Exit code: the verdict's."""
     import json
 
+    from diagnostics import trends
+    from diagnostics.history import damp
     from diagnostics.model import ModelError
     from diagnostics.model import Run as RunModel
     from diagnostics.registry import parse_names
-    from reports import csvfile, html, jsondoc
+    from reports import charts, csvfile, html, jsondoc
 
     settings = _settings(config)
+    if email and settings.email is None:
+        fail("--email needs an [email] section in the configuration")
+    password = _email_password(settings) if email else None
     if from_run is not None:
         try:
             run = RunModel.from_dict(json.loads(from_run.read_text(encoding="utf-8")))
@@ -70,18 +90,66 @@ def report(
             fail(f"{from_run}: {exc}")
     else:
         run = _run(settings, parse_names(only), parse_names(skip), None)
-    changes = record(settings, run)
+    past = record(settings, run)
+    run = damp(run, past.changes, settings.report.crit_after_runs)
+    found = trends.trends(run, past.series)
+    pictures = charts.charts(run, past.runs, found)
+    csv_text = csvfile.render(run, past.changes)
+    html_text = html.render(run, past.changes, trends=found, charts=pictures)
     _write(output / "findings.json", jsondoc.render(run))
-    _write(output / "findings.csv", csvfile.render(run))
-    _write(output / "report.html", html.render(run, changes))
-    new = sum(1 for c in changes if c.status == "new")
-    resolved = sum(1 for c in changes if c.status == "resolved")
+    _write(output / "findings.csv", csv_text)
+    _write(output / "report.html", html_text)
+    new = sum(1 for c in past.changes if c.status == "new")
+    resolved = sum(1 for c in past.changes if c.status == "resolved")
     typer.echo(
         f"report written to {output}/ (report.html, findings.csv, findings.json); "
         f"{new} new, {resolved} resolved since the previous run",
         err=True,
     )
+    if email:
+        _send(settings, run, past, found, pictures, csv_text, html_text, password)
     raise typer.Exit(run.worst.nagios_code)
+
+
+def _email_password(settings: Settings) -> str | None:
+    from diagnostics.config import ConfigError
+
+    assert settings.email is not None
+    secret = settings.email.password_secret()
+    try:
+        return secret.reveal() if secret else None
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def _send(
+    settings: Settings,
+    run: Run,
+    past: Past,
+    found: list[Any],
+    pictures: list[Any],
+    csv_text: str,
+    html_text: str,
+    password: str | None,
+) -> None:
+    from diagnostics.model import Severity
+    from diagnostics.sources import smtp
+    from diagnostics.sources.errors import SourceError
+    from reports import email as mail
+
+    cfg = settings.email
+    assert cfg is not None
+    if cfg.only_on_change and past.recorded and not any(c.status in ("new", "resolved") for c in past.changes):
+        typer.echo("email not sent: nothing new or resolved since the previous run (only_on_change)", err=True)
+        return
+    msg = mail.build(cfg, run, past.changes, trends=found, charts=pictures, csv_text=csv_text, html_file=html_text)
+    try:
+        attempts = smtp.send(cfg, msg, password, log=lambda m: typer.echo(f"csdiag: email: {m}", err=True))
+    except SourceError as exc:
+        typer.echo(f"csdiag: email not sent: {exc}", err=True)
+        # the files are written but nobody was told: at least UNKNOWN, so cron and systemd notice
+        raise typer.Exit(Severity.worst([run.worst, Severity.UNKNOWN]).nagios_code) from None
+    typer.echo(f"email sent to {', '.join(cfg.recipients)} ({attempts} attempt(s))", err=True)
 
 
 @app.command()

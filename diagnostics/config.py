@@ -318,6 +318,55 @@ class GateSettings(_Strict):
     profiles: dict[str, GateProfile] = Field(default_factory=dict)
 
 
+class ReportSettings(_Strict):
+    """``[report]``: how `csdiag report` judges change over time."""
+
+    crit_after_runs: int = Field(1, ge=1, le=100)  # a CRIT must persist this many runs in a row, else WARN
+    trend_days: int = Field(30, ge=1, le=3650)  # history used for trends and forecasts
+
+
+class EmailSettings(_Strict):
+    """``[email]``: where `csdiag report --email` sends the report."""
+
+    smtp_host: str
+    smtp_port: int | None = Field(None, ge=1, le=65535)  # default: 587 starttls, 465 tls, 25 none
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username: str | None = None
+    password: str | None = Field(None, repr=False)
+    password_env: str | None = None
+    password_file: str | None = None
+    ca_file: str | None = None  # a CA bundle to verify the server with (default: the system's)
+    sender: str
+    recipients: list[str] = Field(min_length=1)
+    subject: str = "[csdiag] {verdict} — {crit} critical, {warn} warnings"
+    only_on_change: bool = False  # send only when findings are new or resolved since the previous run
+    timeout_s: float = Field(30.0, gt=0, le=600)
+    attempts: int = Field(3, ge=1, le=10)  # with exponential backoff between them
+    backoff_s: float = Field(2.0, ge=0, le=300)
+
+    _literal_password = field_validator("password")(_private_literal)
+
+    @model_validator(mode="after")
+    def _checks(self) -> EmailSettings:
+        _one_source(self, "password")
+        if (self.password is not None or self.password_env or self.password_file) and not self.username:
+            raise ValueError("a password needs a username")
+        try:
+            self.subject.format(verdict="", crit=0, warn=0, unknown=0, new=0, resolved=0)
+        except (KeyError, IndexError, ValueError) as exc:
+            raise ValueError(
+                f"subject: unknown placeholder {exc} (use verdict, crit, warn, unknown, new, resolved)"
+            ) from None
+        return self
+
+    @property
+    def port(self) -> int:
+        return self.smtp_port or {"starttls": 587, "tls": 465, "none": 25}[self.security]
+
+    def password_secret(self) -> Secret | None:
+        return _secret_of(self, "password", "email.password")
+
+
 class Settings(_Strict):
     """The whole configuration. Sections are optional; checks say what they need."""
 
@@ -330,6 +379,8 @@ class Settings(_Strict):
     mtu: MtuSettings = MtuSettings()
     storage: list[StorageTarget] = Field(default_factory=list)
     history: HistorySettings = HistorySettings()
+    report: ReportSettings = ReportSettings()
+    email: EmailSettings | None = None
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     _path: Path | None = PrivateAttr(default=None)

@@ -7,15 +7,17 @@ opening an older store upgrades it in place (:data:`MIGRATIONS`), a newer one is
 
 from __future__ import annotations
 
+import dataclasses
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from diagnostics.model import Finding, Run, utcnow
+from diagnostics.correlate import correlate
+from diagnostics.model import Run, Severity, utcnow
 from diagnostics.sources.errors import ProtocolError, Unreachable
 
 SCHEMA_VERSION = 2
@@ -37,11 +39,6 @@ MIGRATIONS: dict[int, list[str]] = {
 }
 
 
-def key(f: Finding) -> str:
-    """What makes two findings of different runs "the same problem"."""
-    return f"{f.check}|{f.code}|{f.target}"
-
-
 @dataclass(frozen=True)
 class Change:
     status: str  # "new" | "open" | "resolved"
@@ -51,6 +48,11 @@ class Change:
     code: str
     target: str
     summary: str
+    streak: int = 1  # runs in a row, this one included, that had it (0 for resolved)
+
+    @property
+    def key(self) -> str:
+        return f"{self.check}|{self.code}|{self.target}"
 
 
 class History:
@@ -211,20 +213,20 @@ class History:
             for r in earlier
         ]
         out: list[Change] = []
-        current = {key(f): f for f in run.findings if f.severity.value in _PROBLEMS}
+        current = {f.key: f for f in run.findings if f.severity.value in _PROBLEMS}
         for k, f in current.items():
-            since = run.finished.isoformat()
+            since, streak = run.finished.isoformat(), 1
             for finished, past in reversed(history):
                 if k not in past:
                     break
-                since = finished
+                since, streak = finished, streak + 1
             status = "open" if history and k in history[-1][1] else "new"
-            out.append(Change(status, since, f.severity.value, f.check, f.code, f.target, f.summary))
+            out.append(Change(status, since, f.severity.value, f.check, f.code, f.target, f.summary, streak))
         if history:
             for k, p in history[-1][1].items():
                 if k not in current:
                     out.append(
-                        Change("resolved", None, p["severity"], p["check"], p["code"], p["target"], p["summary"])
+                        Change("resolved", None, p["severity"], p["check"], p["code"], p["target"], p["summary"], 0)
                     )
         return out
 
@@ -241,3 +243,19 @@ def _safe(url: str) -> str:
     import re
 
     return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+
+
+def damp(run: Run, changes: Sequence[Change], crit_after_runs: int) -> Run:
+    """``[report] crit_after_runs``: a CRIT seen in fewer runs in a row than that is reported as WARN,
+    so one flap pages nobody. The history keeps the real severity, so the streak grows."""
+    if crit_after_runs <= 1:
+        return run
+    streaks = {c.key: c.streak for c in changes if c.status != "resolved"}
+    findings = []
+    for f in run.findings:
+        streak = streaks.get(f.key, 1)
+        if f.severity is Severity.CRIT and streak < crit_after_runs:
+            note = f"CRIT damped to WARN: seen {streak} run(s) in a row, [report] crit_after_runs = {crit_after_runs}"
+            f = dataclasses.replace(f, severity=Severity.WARN, details=f"{f.details}\n{note}".strip())
+        findings.append(f)
+    return dataclasses.replace(run, findings=tuple(findings), incidents=correlate(findings))

@@ -6,9 +6,13 @@ are prefixed with an apostrophe (OWASP's advice on CSV injection).
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from diagnostics.model import Finding, Run
+
+if TYPE_CHECKING:
+    from diagnostics.history import Change
 
 COLUMNS = [
     "severity",
@@ -23,6 +27,9 @@ COLUMNS = [
     "first_seen",
     "last_seen",
     "count",
+    "change",  # new | open | resolved, from the history store ("" without one)
+    "since",  # when an open problem was first seen in the unbroken series of runs
+    "incident",  # the correlation rule of the incident the finding belongs to
 ]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -54,9 +61,31 @@ def _row(f: Finding) -> dict[str, Any]:
     }
 
 
-def render(run: Run) -> str:
+def render(run: Run, changes: Sequence[Change] = ()) -> str:
+    """One row per finding, then one per problem resolved since the previous run."""
     import pandas as pd
 
-    frame = pd.DataFrame([_row(f) for f in run.findings], columns=COLUMNS)
+    marks = {c.key: c for c in changes if c.status != "resolved"}
+    incident = {k: i.rule for i in run.incidents for k in (i.cause, *i.members)}
+    rows = []
+    for f in run.findings:
+        mark = marks.get(f.key)
+        rows.append(
+            {
+                **_row(f),
+                "change": mark.status if mark else "",
+                "since": mark.since if mark and mark.status == "open" else "",
+                "incident": incident.get(f.key, ""),
+            }
+        )
+    blank = dict.fromkeys(COLUMNS, "")
+    rows += [
+        blank
+        | {"severity": c.severity, "check": c.check, "code": c.code, "target": c.target, "summary": c.summary}
+        | {"change": "resolved"}
+        for c in changes
+        if c.status == "resolved"
+    ]
+    frame = pd.DataFrame(rows, columns=COLUMNS)
     frame = frame.map(neutralise)
     return str(frame.to_csv(index=False, lineterminator="\n"))

@@ -1,0 +1,106 @@
+"""Trends from metric history: slope per day and the forecast day a series crosses its levels.
+
+A metric that a check measures with warn/crit levels (storage available bytes against 3 × / 4 × the
+largest template, Rx power against the optic's low-warning level, …) gets a least-squares line through
+its recent points; if the line heads towards a level it has not crossed yet, the crossing day is the
+forecast. Pure computation on recorded points: the history store supplies them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from diagnostics.model import Metric, Run
+
+MIN_POINTS = 3
+HORIZON_DAYS = 365  # crossings further out than this are not forecast
+
+
+@dataclass(frozen=True)
+class Trend:
+    check: str
+    target: str
+    metric: str
+    unit: str
+    direction: str  # "lower": bad below the levels; "upper": bad above
+    points: tuple[tuple[datetime, float], ...]
+    warn: float | None
+    crit: float | None
+    slope_per_day: float | None  # None with fewer than MIN_POINTS points or no time spread
+    crossings: Mapping[str, datetime]  # "warn"/"crit" → forecast day, for levels not yet crossed
+
+    @property
+    def label(self) -> str:
+        return f"{self.check} {self.target} {self.metric}"
+
+
+def fit(points: Sequence[tuple[datetime, float]]) -> tuple[float, float] | None:
+    """Least-squares (slope per day, value at the last point's time); None without enough spread."""
+    if len(points) < MIN_POINTS:
+        return None
+    t0 = points[-1][0]
+    xs = [(t - t0).total_seconds() / 86400 for t, _ in points]
+    ys = [v for _, v in points]
+    n = len(xs)
+    mx, my = sum(xs) / n, sum(ys) / n
+    sxx = sum((x - mx) ** 2 for x in xs)
+    if sxx < 1e-9:
+        return None
+    slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys, strict=True)) / sxx
+    return slope, my - slope * mx  # the line at x = 0, the last point
+
+
+def trend(check: str, target: str, metric: Metric, points: Sequence[tuple[datetime, float]]) -> Trend:
+    points = sorted(points)
+    line = fit(points)
+    crossings: dict[str, datetime] = {}
+    if line is not None and metric.direction in ("lower", "upper"):
+        slope, now_value = line
+        last = points[-1][0]
+        for name, level in (("warn", metric.warn), ("crit", metric.crit)):
+            if level is None or slope == 0:
+                continue
+            heading = slope < 0 if metric.direction == "lower" else slope > 0
+            not_yet = now_value > level if metric.direction == "lower" else now_value < level
+            if heading and not_yet:
+                days = (level - now_value) / slope
+                if 0 <= days <= HORIZON_DAYS:
+                    crossings[name] = last + timedelta(days=days)
+    return Trend(
+        check=check,
+        target=target,
+        metric=metric.name,
+        unit=metric.unit,
+        direction=metric.direction or "",
+        points=tuple(points),
+        warn=metric.warn,
+        crit=metric.crit,
+        slope_per_day=line[0] if line else None,
+        crossings=crossings,
+    )
+
+
+def trends(run: Run, series: Iterable[Mapping[str, object]]) -> list[Trend]:
+    """Trends of the run's levelled metrics, from ``series`` rows (History.series: at, check, target,
+    name, value) — the run's own values included if recorded. Most urgent crossing first."""
+    by_key: dict[tuple[str, str, str], dict[datetime, float]] = {}
+    for row in series:
+        value = row.get("value")
+        if not isinstance(value, int | float):
+            continue
+        at = datetime.fromisoformat(str(row["at"]))
+        by_key.setdefault((str(row["check"]), str(row["target"]), str(row["name"])), {})[at] = float(value)
+    out = []
+    for f in run.findings:
+        for m in f.metrics:
+            if m.direction not in ("lower", "upper") or (m.warn is None and m.crit is None) or m.value is None:
+                continue
+            pts = dict(by_key.get((f.check, f.target, m.name), {}))
+            pts[run.finished] = float(m.value)
+            if len(pts) >= MIN_POINTS:
+                out.append(trend(f.check, f.target, m, list(pts.items())))
+    never = datetime.max.replace(tzinfo=run.finished.tzinfo)
+    out.sort(key=lambda t: (min(t.crossings.values(), default=never), t.label))
+    return out
