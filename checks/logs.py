@@ -12,6 +12,7 @@ success for the same template is reported as recovered (INFO).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
@@ -26,10 +27,11 @@ from pydantic import Field
 
 from checks import logparse, signatures
 from diagnostics.check import Check, CheckContext, Code, Params, RawEvidence
-from diagnostics.config import LogsSettings, Settings, parse_since
+from diagnostics.config import ConfigError, LogsSettings, Settings, parse_since
+from diagnostics.history import History
 from diagnostics.model import Evidence, EvidenceKind, Finding, Metric, Severity, utcnow
 from diagnostics.sources import logfiles, ssh
-from diagnostics.sources.cursors import CursorStore, head_of
+from diagnostics.sources.cursors import head_of
 from diagnostics.sources.errors import SourceError
 
 NAME = "logs"
@@ -132,7 +134,7 @@ def scan_local(
     since: datetime | None,
     files: list[dict[str, Any]],
     problems: list[dict[str, Any]],
-    cursors: CursorStore | None = None,
+    cursors: History | None = None,
 ) -> None:
     """Scan local files; ``kind`` None tells each file's kind by its name."""
     found, missing = logfiles.expand(patterns)
@@ -154,7 +156,7 @@ def _size(path: Path) -> int | None:
 
 
 def _resume(
-    cursors: CursorStore | None, source: str, opener: Callable[[], Any], size: int | None
+    cursors: History | None, source: str, opener: Callable[[], Any], size: int | None
 ) -> tuple[str | None, tuple[int, int]]:
     """(fingerprint, (offset, line)) to start reading a file at: after what the last run read of it."""
     if cursors is None:
@@ -164,15 +166,15 @@ def _resume(
             head = head_of(stream)
     except (OSError, EOFError, SourceError):
         return None, (0, 1)  # the scan itself reports the file's trouble
-    cur = cursors.get(source, head) if head else None
+    cur = cursors.cursor(source, head) if head else None
     if cur is None or (size is not None and cur.offset > size):  # new, or truncated since: from the start
         return head, (0, 1)
     return head, (cur.offset, cur.lines + 1)
 
 
-def _advance(cursors: CursorStore | None, source: str, head: str | None, scan: logfiles.FileScan) -> None:
+def _advance(cursors: History | None, source: str, head: str | None, scan: logfiles.FileScan) -> None:
     if cursors is not None and head is not None and not scan.error and scan.complete_to:
-        cursors.put(source, head, scan.path, scan.complete_to, scan.start_line - 1 + scan.lines)
+        cursors.set_cursor(source, head, scan.path, scan.complete_to, scan.start_line - 1 + scan.lines)
 
 
 def scan_paths(paths: Sequence[str], since: str, timezone: str, max_lines: int = 20000) -> RawEvidence:
@@ -203,7 +205,7 @@ def _scan_remote(
     since: datetime,
     files: list[dict[str, Any]],
     problems: list[dict[str, Any]],
-    cursors: CursorStore | None = None,
+    cursors: History | None = None,
 ) -> None:
     host, port = ssh.split_host(host_spec, default_port)
     scanner_ = scanner(kind, max_lines)
@@ -268,19 +270,47 @@ def collect(ctx: CheckContext[LogsParams]) -> RawEvidence:
     since = parse_since(cfg.since, now)
     files: list[dict[str, Any]] = []
     problems: list[dict[str, Any]] = []
-    cursors = None
-    if cfg.incremental:
-        try:
-            cursors = CursorStore(Path(cfg.cursor_file))
-        except SourceError as exc:
-            problems.append(
-                {
-                    "kind": "unavailable",
-                    "host": "cursor file",
-                    "pattern": cfg.cursor_file,
-                    "reason": f"{exc}; reading whole files",
-                }
-            )
+    with contextlib.ExitStack() as stack:
+        cursors = _cursors(settings, problems, stack) if cfg.incremental else None
+        _scan_all(settings, ctx, since, files, problems, cursors)
+    return RawEvidence(
+        data={
+            "collected_at": now.isoformat(),
+            "since": since.isoformat(),
+            "timezone": cfg.timezone,
+            "files": files,
+            "problems": problems,
+        }
+    )
+
+
+def _cursors(settings: Settings, problems: list[dict[str, Any]], stack: contextlib.ExitStack) -> History | None:
+    """The store of log cursors: ``[logs] cursor_file`` if set, else the history store."""
+    cfg = settings.logs
+    url = f"sqlite:///{cfg.cursor_file}" if cfg.cursor_file else settings.history.full_url()
+    try:
+        return stack.enter_context(History.open(url))
+    except (SourceError, ConfigError) as exc:
+        problems.append(
+            {
+                "kind": "unavailable",
+                "host": "log cursors",
+                "pattern": cfg.cursor_file or "[history] url",
+                "reason": f"{exc}; reading whole files",
+            }
+        )
+        return None
+
+
+def _scan_all(
+    settings: Settings,
+    ctx: CheckContext[LogsParams],
+    since: datetime,
+    files: list[dict[str, Any]],
+    problems: list[dict[str, Any]],
+    cursors: History | None,
+) -> None:
+    cfg = settings.logs
     if cfg.management_hosts:
         for h in cfg.management_hosts:
             _scan_remote(
@@ -312,17 +342,6 @@ def collect(ctx: CheckContext[LogsParams]) -> RawEvidence:
         _scan_remote(
             h, settings.ssh.port, cfg.agent, "agent", settings, ctx, cfg.max_lines, since, files, problems, cursors
         )
-    if cursors is not None:
-        cursors.close()
-    return RawEvidence(
-        data={
-            "collected_at": now.isoformat(),
-            "since": since.isoformat(),
-            "timezone": cfg.timezone,
-            "files": files,
-            "problems": problems,
-        }
-    )
 
 
 # --- evaluate --------------------------------------------------------------------------------------------

@@ -211,7 +211,7 @@ class LogsSettings(_Strict):
     timezone: str = "UTC"  # of management-server.log/agent.log timestamps; the SSVM logs in UTC
     max_lines: int = Field(20000, ge=100, le=1_000_000)  # candidate lines kept per file
     incremental: bool = False  # read only what was written since the last run (a cursor per file)
-    cursor_file: str = Field(default_factory=lambda: str(_state_dir() / "log-cursors.sqlite"))
+    cursor_file: str | None = None  # a SQLite file for the cursors; default: the history store ([history] url)
 
     @field_validator("since")
     @classmethod

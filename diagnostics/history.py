@@ -1,7 +1,8 @@
 """The history store: past runs, their findings and metrics, so reports can say what changed.
 
 SQLite by default (``[history] url``, in the XDG state folder), or any SQLAlchemy URL — MySQL/MariaDB or
-PostgreSQL — for a store shared by several runners. The schema carries its version in ``csdiag_meta``;
+PostgreSQL — for a store shared by several runners. It also keeps the log cursors (where incremental
+log scans stopped reading each file). The schema carries its version in ``csdiag_meta``;
 opening an older store upgrades it in place (:data:`MIGRATIONS`), a newer one is refused.
 """
 
@@ -18,9 +19,10 @@ from typing import Any
 
 from diagnostics.correlate import correlate
 from diagnostics.model import Run, Severity, utcnow
+from diagnostics.sources.cursors import Cursor
 from diagnostics.sources.errors import ProtocolError, Unreachable
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # version → statements that bring a store from the version before it
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -36,6 +38,11 @@ MIGRATIONS: dict[int, list[str]] = {
         "CREATE INDEX csdiag_metrics_series ON csdiag_metrics (check_name, name)",
     ],
     2: ["ALTER TABLE csdiag_runs ADD COLUMN counts VARCHAR(255)"],
+    3: [
+        "CREATE TABLE csdiag_log_cursors (source VARCHAR(512) NOT NULL, head CHAR(64) NOT NULL, "
+        "path VARCHAR(1024) NOT NULL, offset_bytes BIGINT NOT NULL, line_count BIGINT NOT NULL, "
+        "updated VARCHAR(40) NOT NULL, PRIMARY KEY (source, head))"
+    ],
 }
 
 
@@ -153,6 +160,28 @@ class History:
                             "u": m.unit,
                         },
                     )
+
+    def cursor(self, source: str, head: str) -> Cursor | None:
+        """Where the last run stopped reading the log file ``head`` (its first-line fingerprint) of ``source``."""
+        rows = self._exec(
+            "SELECT offset_bytes, line_count, path FROM csdiag_log_cursors WHERE source = :s AND head = :h",
+            {"s": source[:512], "h": head},
+        )
+        return Cursor(offset=int(rows[0][0]), lines=int(rows[0][1]), path=str(rows[0][2])) if rows else None
+
+    def set_cursor(self, source: str, head: str, path: str, offset: int, lines: int) -> None:
+        import sqlalchemy as sa
+
+        key = {"s": source[:512], "h": head}
+        with self._engine.begin() as conn:  # one transaction: portable upsert
+            conn.execute(sa.text("DELETE FROM csdiag_log_cursors WHERE source = :s AND head = :h"), key)
+            conn.execute(
+                sa.text(
+                    "INSERT INTO csdiag_log_cursors (source, head, path, offset_bytes, line_count, updated) "
+                    "VALUES (:s, :h, :p, :o, :l, :u)"
+                ),
+                key | {"p": path[:1024], "o": offset, "l": lines, "u": utcnow().isoformat()},
+            )
 
     def prune(self, retention_days: int, now: datetime | None = None) -> int:
         cutoff = ((now or utcnow()) - timedelta(days=retention_days)).isoformat()

@@ -4,6 +4,7 @@ import pytest
 
 from diagnostics.config import parse_settings
 from diagnostics.history import History
+from diagnostics.sources.cursors import Cursor
 from tests.unit.test_history import run, statuses
 
 pytestmark = pytest.mark.integration
@@ -34,4 +35,10 @@ def test_history_on_mariadb(mariadb, monkeypatch):
             ("new", "NFS_READ_ONLY", "2026-11-02"),
             ("resolved", "NFS_CAPACITY_LOW", None),
         ]
+        h.set_cursor("ssvm 10.0.0.1", "ab" * 32, "/var/log/cloud.log", 4096, 12)
+        h.set_cursor("ssvm 10.0.0.1", "ab" * 32, "/var/log/cloud.log", 8192, 30)  # the upsert
+        assert h.cursor("ssvm 10.0.0.1", "ab" * 32) == Cursor(offset=8192, lines=30, path="/var/log/cloud.log")
+        assert h.cursor("ssvm 10.0.0.1", "cd" * 32) is None
+        points = [(s["at"][:10], s["value"]) for s in h.series("storage", "store 1")]
+        assert points == [("2026-11-01", 100), ("2026-11-02", 99)]
     assert "hist-pw-123" not in settings.history.url and "hist-pw-123" not in str(settings.summary())

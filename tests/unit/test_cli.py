@@ -94,3 +94,23 @@ def test_report_marks_changes_between_runs(tmp_path):
     assert 'id="group-resolved"' in page and "open since" in page
     r = run_cli("history", "--config", str(cfg), "--format", "json", cwd=tmp_path)
     assert len(json.loads(r.stdout)["runs"]) == 2
+
+
+def test_the_contrib_schedules_call_options_that_exist():
+    import configparser
+    import shlex
+
+    unit = configparser.ConfigParser(strict=False, interpolation=None)
+    unit.read(ROOT / "contrib/csdiag-report.service")
+    commands = [unit["Service"]["ExecStart"]]
+    commands += [
+        line.split("; set +a; ", 1)[1]
+        for line in (ROOT / "contrib/csdiag.cron").read_text().splitlines()
+        if line.startswith("30 ")
+    ]
+    help_text = run_cli("report", "--help").stdout
+    for command in commands:
+        argv = shlex.split(command.split(">", 1)[0])
+        assert argv[0].endswith("/csdiag") and argv[1] == "report"
+        for option in (a for a in argv[2:] if a.startswith("--")):
+            assert option in help_text, option

@@ -281,3 +281,25 @@ def test_cursors_report_only_what_is_new_across_rotation(tmp_path):
     assert storage_full() == (0, [])
     live.write_text(_line("11:00:00"))  # truncated and rewritten (copytruncate): read again from the start
     assert storage_full() == (1, ["cloud.log:1"])
+
+
+def test_cursors_live_in_the_history_store_by_default(tmp_path):
+    logdir = tmp_path / "var-log"
+    logdir.mkdir()
+    (logdir / "cloud.log").write_text(_line("10:00:00"))
+    store = tmp_path / "history.sqlite"
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[logs]\nmanagement = ["{logdir}"]\nsince = "2020-01-01"\nincremental = true\n\n'
+        f'[history]\nurl = "sqlite:///{store}"\n'
+    )
+    counts = []
+    for _ in range(2):
+        r = run_cli("triage", "--config", str(cfg), "--only", "logs", "--format", "json", cwd=tmp_path)
+        counts.append(sum(f["count"] for f in json.loads(r.stdout)["findings"] if f["code"] == "STORAGE_FULL"))
+    assert counts == [1, 0]
+    import sqlite3
+
+    with sqlite3.connect(store) as db:
+        [(path, offset, lines)] = db.execute("SELECT path, offset_bytes, line_count FROM csdiag_log_cursors").fetchall()
+    assert path.endswith("cloud.log") and lines == 1 and offset == len(_line("10:00:00"))
