@@ -508,7 +508,7 @@ def main() -> None:
 
 
 # Commands that live in their own modules register on `app` when imported.
-from diagnostics import cli_gate, cli_history  # noqa: E402,F401
+from diagnostics import cli_gate, cli_history, cli_image  # noqa: E402,F401
 
 if __name__ == "__main__":
     # Run as `python -m diagnostics.cli`, this file is __main__ and a second copy of the module is what

@@ -57,6 +57,12 @@ def gate(
         list[str] | None,
         typer.Option("--zone", help="With --template: only these zones (id or name; repeat the option)."),
     ] = None,
+    verify_checksum: Annotated[
+        bool,
+        typer.Option(
+            "--verify-checksum", help="With --template: also hash its files on secondary storage (images check)."
+        ),
+    ] = False,
 ) -> None:
     """Readiness verdict: exit 0 pass, 1 fail, 2 usage or configuration error."""
     import time
@@ -81,6 +87,8 @@ def gate(
         fail(str(exc), EX_GATE_USAGE)
     except ValueError as exc:
         fail(f"--retry-for: {exc}", EX_GATE_USAGE)
+    if verify_checksum and template is None:
+        fail("--verify-checksum needs --template", EX_GATE_USAGE)
     only_l = parse_names(only) or prof.checks
     give_up = time.monotonic() + budget
     attempt = 0
@@ -94,7 +102,14 @@ def gate(
                 settings.verify_secrets()
             except ConfigError as exc:
                 fail(str(exc), EX_GATE_USAGE)
-            run = engine.run_checks(settings, [readiness.make_check(template, zone or [])])
+            checks = [readiness.make_check(template, zone or [])]
+            if verify_checksum:
+                from checks import images
+
+                pick = settings.images.model_copy(update={"templates": [template], "all": False})
+                settings = settings.model_copy(update={"images": pick})
+                checks.append(images.CHECK)
+            run = engine.run_checks(settings, checks)
         else:
             run = _run(settings, only_l, parse_names(skip), bundle, EX_GATE_USAGE)
         verdict = judge(

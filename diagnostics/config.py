@@ -318,6 +318,17 @@ class GateSettings(_Strict):
     profiles: dict[str, GateProfile] = Field(default_factory=dict)
 
 
+class ImagesSettings(_Strict):
+    """``[images]``: which templates the images check verifies on secondary storage, and from where."""
+
+    templates: list[int | str] = Field(default_factory=list)  # ids, uuids or names
+    all: bool = False  # every downloaded template (reads every image: plan the time)
+    ssvm_hosts: list[str] = Field(default_factory=list)  # default: the running SSVMs of the store's zone
+    ssvm_mount_path: str | None = None  # default /mnt/SecStorage/<uuid of server:export>
+    local_mounts: dict[str, str] = Field(default_factory=dict)  # store URL or id → a local mount: hash here
+    lint: bool = True  # also lint images read through a local mount
+
+
 class ReportSettings(_Strict):
     """``[report]``: how `csdiag report` judges change over time."""
 
@@ -379,6 +390,7 @@ class Settings(_Strict):
     mtu: MtuSettings = MtuSettings()
     storage: list[StorageTarget] = Field(default_factory=list)
     history: HistorySettings = HistorySettings()
+    images: ImagesSettings = ImagesSettings()
     report: ReportSettings = ReportSettings()
     email: EmailSettings | None = None
     thresholds: dict[str, dict[str, Any]] = Field(default_factory=dict)

@@ -1,0 +1,233 @@
+"""Reading disk images without mounting them and without root: QCOW2 (dissect.hypervisor) or raw, a
+partition table (dissect.volume) or none, and the ext2/3/4 (dissect.extfs) or XFS (dissect.xfs) file
+systems inside. ``qemu-img info --output=json`` adds the format facts when qemu-utils is installed.
+
+:func:`inspect` returns plain data — the facts the hygiene rules judge (checks/images.py) — and never the
+content of a secret: of ``/etc/shadow`` only whether root has a password hash and of which kind, of a
+private key only its path and type.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fnmatch
+import json
+import os
+import shutil
+import stat
+import struct
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO, Protocol
+
+from diagnostics.sources.errors import NotFound, ProtocolError, SourceError
+
+QCOW2_MAGIC = b"QFI\xfb"
+READ_LIMIT = 256 * 1024  # bytes read of any one small file (config files, key headers)
+WALK_LIMIT = 20000  # entries visited under one tree (/var/log, caches, home folders)
+
+
+class _Node(Protocol):
+    filename: str | None
+
+    @property
+    def size(self) -> int: ...
+
+    @property
+    def filetype(self) -> int: ...
+
+    def listdir(self) -> dict[str, Any]: ...
+
+    def open(self) -> BinaryIO: ...
+
+
+@dataclass
+class Tree:
+    """A file system inside an image, read through dissect (paths are absolute, '/' is its root)."""
+
+    fs: Any
+    kind: str  # "ext4", "xfs"
+    where: str  # "whole disk" or "partition 1 (offset 1048576)"
+
+    def node(self, path: str) -> _Node | None:
+        try:
+            node: _Node = self.fs.get(path)
+        except Exception:
+            return None
+        for _ in range(8):  # follow symlinks inside the image (absolute ones from its root)
+            if node.filetype != stat.S_IFLNK:
+                return node
+            target = str(getattr(node, "link", ""))
+            path = target if target.startswith("/") else str(Path(path).parent / target)
+            try:
+                node = self.fs.get(path)
+            except Exception:
+                return None
+        return None
+
+    def is_file(self, path: str) -> bool:
+        n = self.node(path)
+        return n is not None and n.filetype == stat.S_IFREG
+
+    def is_dir(self, path: str) -> bool:
+        n = self.node(path)
+        return n is not None and n.filetype == stat.S_IFDIR
+
+    def read(self, path: str, limit: int = READ_LIMIT) -> bytes | None:
+        n = self.node(path)
+        if n is None or n.filetype != stat.S_IFREG:
+            return None
+        with contextlib.closing(n.open()) as f:
+            return bytes(f.read(limit))
+
+    def listdir(self, path: str) -> list[str]:
+        n = self.node(path)
+        if n is None or n.filetype != stat.S_IFDIR:
+            return []
+        return sorted(k for k in n.listdir() if k not in (".", ".."))
+
+    def glob(self, pattern: str) -> list[str]:
+        folder, _, name = pattern.rpartition("/")
+        return [f"{folder}/{n}" for n in self.listdir(folder or "/") if fnmatch.fnmatch(n, name)]
+
+    def walk(self, top: str, limit: int = WALK_LIMIT) -> Iterator[tuple[str, int]]:
+        """(path, size) of the regular files under ``top``, without following symlinks."""
+        stack, seen = [top], 0
+        while stack and seen < limit:
+            folder = stack.pop()
+            try:
+                entries = self.fs.get(folder).listdir()
+            except Exception:  # noqa: S112 - an unreadable folder is skipped, the walk goes on
+                continue
+            for name, child in entries.items():
+                if name in (".", ".."):
+                    continue
+                seen += 1
+                path = f"{folder.rstrip('/')}/{name}"
+                if child.filetype == stat.S_IFDIR:
+                    stack.append(path)
+                elif child.filetype == stat.S_IFREG:
+                    yield path, int(child.size)
+
+
+def detect_format(fh: BinaryIO) -> str:
+    fh.seek(0)
+    return "qcow2" if fh.read(4) == QCOW2_MAGIC else "raw"
+
+
+def qcow2_header(fh: BinaryIO) -> dict[str, Any]:
+    """The header facts qemu-img would print (version, cluster size, backing file, dirty flag)."""
+    fh.seek(0)
+    head = fh.read(112)
+    if len(head) < 72:
+        raise ProtocolError("QCOW2 header truncated")
+    version, bf_off, bf_size, cluster_bits, size = struct.unpack(">IQIIQ", head[4:32])
+    facts: dict[str, Any] = {"version": version, "virtual_size": size, "cluster_size": 1 << cluster_bits}
+    if version >= 3 and len(head) >= 104:
+        incompatible = struct.unpack(">Q", head[72:80])[0]
+        facts["dirty"] = bool(incompatible & 1)
+        facts["corrupt"] = bool(incompatible & 2)
+    if bf_off and 0 < bf_size < 1024:
+        fh.seek(bf_off)
+        facts["backing_file"] = fh.read(bf_size).decode("utf-8", "replace")
+    return facts
+
+
+def _open_stream(path: Path, fh: BinaryIO, fmt: str) -> BinaryIO:
+    if fmt == "raw":
+        return fh
+    from dissect.hypervisor.disk.qcow2 import QCow2
+
+    try:
+        stream: BinaryIO = QCow2(fh, allow_no_backing_file=True, allow_no_data_file=True).open()
+    except Exception as exc:
+        raise ProtocolError(f"{path}: not a readable QCOW2 image: {exc}") from exc
+    return stream
+
+
+def _fs_at(stream: BinaryIO, offset: int, size: int | None) -> tuple[Any, str] | None:
+    """An ext or XFS file system starting at ``offset`` of ``stream``, or None."""
+    from dissect.util.stream import RangeStream
+
+    stream.seek(offset)
+    head = stream.read(2048)
+    part = RangeStream(stream, offset, size) if size else stream
+    if len(head) >= 1082 and head[1080:1082] == b"\x53\xef":
+        from dissect.extfs import ExtFS
+
+        return ExtFS(part), "ext4"
+    if head[:4] == b"XFSB":
+        from dissect.xfs import XFS
+
+        return XFS(part), "xfs"
+    return None
+
+
+def filesystems(stream: BinaryIO, size: int) -> list[Tree]:
+    """The file systems of a disk: the whole disk, else each partition of its MBR/GPT table."""
+    found = _fs_at(stream, 0, None)
+    if found:
+        return [Tree(found[0], found[1], "whole disk")]
+    from dissect.volume.disk import Disk
+
+    try:
+        disk = Disk(stream)
+    except Exception:
+        return []
+    trees = []
+    for p in disk.partitions:
+        if p.size <= 0 or p.offset >= size:
+            continue
+        try:
+            fs = _fs_at(stream, p.offset, p.size)
+        except Exception:
+            fs = None
+        if fs:
+            trees.append(Tree(fs[0], fs[1], f"partition {p.number} (offset {p.offset})"))
+    return trees
+
+
+def qemu_img_info(path: Path, timeout_s: float = 30) -> dict[str, Any] | None:
+    """``qemu-img info --output=json`` (None when qemu-img is not installed)."""
+    exe = shutil.which("qemu-img")
+    if exe is None:
+        return None
+    try:
+        r = subprocess.run(
+            [exe, "info", "--force-share", "--output=json", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+        )
+    except subprocess.TimeoutExpired:
+        return {"error": f"qemu-img info did not finish in {timeout_s:g} s"}
+    if r.returncode != 0:
+        return {"error": r.stderr.strip()[-500:]}
+    try:
+        info: dict[str, Any] = json.loads(r.stdout)
+    except ValueError:
+        return {"error": "qemu-img printed no JSON"}
+    return info
+
+
+@contextlib.contextmanager
+def opened(path: Path) -> Iterator[tuple[str, BinaryIO, list[Tree], dict[str, Any]]]:
+    """(format, stream of the virtual disk, its file systems, header facts) of the image at ``path``."""
+    try:
+        fh = path.open("rb")
+    except FileNotFoundError as exc:
+        raise NotFound(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise SourceError(f"{path}: {exc.strerror or exc}") from exc
+    with fh:
+        fmt = detect_format(fh)
+        facts = qcow2_header(fh) if fmt == "qcow2" else {"virtual_size": os.fstat(fh.fileno()).st_size}
+        stream = _open_stream(path, fh, fmt)
+        yield fmt, stream, filesystems(stream, int(facts["virtual_size"])), facts
+
+
+def allocation(path: Path) -> dict[str, int]:
+    st = path.stat()
+    return {"file_bytes": st.st_size, "allocated_bytes": st.st_blocks * 512}
