@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +22,10 @@ from diagnostics.cli import (
     app,
     fail,
 )
+
+
+if TYPE_CHECKING:
+    from diagnostics.check import Check
 
 
 class FailOn(StrEnum):
@@ -102,7 +106,7 @@ def gate(
                 settings.verify_secrets()
             except ConfigError as exc:
                 fail(str(exc), EX_GATE_USAGE)
-            checks = [readiness.make_check(template, zone or [])]
+            checks: list[Check[Any]] = [readiness.make_check(template, zone or [])]
             if verify_checksum:
                 from checks import images
 
