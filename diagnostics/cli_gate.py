@@ -23,7 +23,6 @@ from diagnostics.cli import (
     fail,
 )
 
-
 if TYPE_CHECKING:
     from diagnostics.check import Check
 

@@ -31,7 +31,12 @@ def _run(*argv: str, **kw: object) -> None:
 
 
 def tools() -> None:
-    for tool, pkg in (("mke2fs", "e2fsprogs"), ("qemu-img", "qemu-utils"), ("sfdisk", "fdisk"), ("ssh-keygen", "openssh-client")):
+    for tool, pkg in (
+        ("mke2fs", "e2fsprogs"),
+        ("qemu-img", "qemu-utils"),
+        ("sfdisk", "fdisk"),
+        ("ssh-keygen", "openssh-client"),
+    ):
         if not shutil.which(tool):
             unavailable(f"{tool} not installed (apt-get install {pkg}; `make test` does it as root)")
 
@@ -69,7 +74,9 @@ def root_tree(root: Path, faults: set[str] = frozenset(), cloud_init_disabled: b
     _write(root, "/var/log/apt/history.log", "")
     (root / "var/cache/apt/archives/partial").mkdir(parents=True, exist_ok=True)
     (root / "etc/systemd/system").mkdir(parents=True, exist_ok=True)
-    _write(root, "/etc/netplan/50-cloud-init.yaml", "network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n")
+    _write(
+        root, "/etc/netplan/50-cloud-init.yaml", "network:\n  version: 2\n  ethernets:\n    eth0:\n      dhcp4: true\n"
+    )
     if "no_cloud_init" not in faults:
         _write(root, "/usr/bin/cloud-init", "#!/usr/bin/python3\n", 0o755)
         _write(root, "/etc/cloud/cloud.cfg", "users:\n  - default\nssh_deletekeys: true\n")
@@ -111,7 +118,11 @@ def partitioned(fs_image: Path, out: Path) -> Path:
     with out.open("wb") as f:
         f.truncate(size)
     r = subprocess.run(
-        ["sfdisk", "--quiet", str(out)], input="label: gpt\nstart=2048, type=L\n", capture_output=True, text=True, timeout=60
+        ["sfdisk", "--quiet", str(out)],
+        input="label: gpt\nstart=2048, type=L\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     if r.returncode != 0:
         raise RuntimeError(f"sfdisk: {r.stderr}")
