@@ -196,8 +196,9 @@ def image_facts(path: Path, with_hygiene: bool = True) -> dict[str, Any]:
     try:
         facts["allocation"] = diskimage.allocation(path)
         facts["qemu_img"] = diskimage.qemu_img_info(path)
-        with diskimage.opened(path) as (fmt, _stream, trees, header):
-            facts.update(format=fmt, header=header, filesystems=[{"type": t.kind, "where": t.where} for t in trees])
+        facts["format"], facts["header"] = diskimage.header_facts(path)
+        with diskimage.opened(path) as (_stream, trees):
+            facts["filesystems"] = [{"type": t.kind, "where": t.where} for t in trees]
             roots = [t for t in trees if t.is_dir("/etc")]
             if with_hygiene and roots:
                 facts["root_fs"] = roots[0].where
@@ -623,6 +624,8 @@ def judge_image(facts: Mapping[str, Any], params: ImagesParams, *, target: str, 
             **kw,
         )
 
+    found = list(_format_findings(facts, params, finding))
+    yield from found
     if "error" in facts:
         yield finding(
             "IMAGE_UNREADABLE",
@@ -632,8 +635,6 @@ def judge_image(facts: Mapping[str, Any], params: ImagesParams, *, target: str, 
             facts["error"],
         )
         return
-    found = list(_format_findings(facts, params, finding))
-    yield from found
     hygiene = facts.get("hygiene")
     if hygiene is None:
         kinds = ", ".join(f"{f['type']} ({f['where']})" for f in facts.get("filesystems", [])) or "none readable"

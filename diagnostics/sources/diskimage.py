@@ -140,11 +140,23 @@ def _open_stream(path: Path, fh: BinaryIO, fmt: str) -> BinaryIO:
         return fh
     from dissect.hypervisor.disk.qcow2 import QCow2
 
-    try:
-        stream: BinaryIO = QCow2(fh, allow_no_backing_file=True, allow_no_data_file=True).open()
-    except Exception as exc:
+    try:  # given the path, dissect opens a backing file beside the image when there is one
+        stream: BinaryIO = QCow2(path, allow_no_backing_file=True, allow_no_data_file=True).open()
+    except Exception as exc:  # dissect's own exception kinds
         raise ProtocolError(f"{path}: not a readable QCOW2 image: {exc}") from exc
     return stream
+
+
+def header_facts(path: Path) -> tuple[str, dict[str, Any]]:
+    """The format ("qcow2" or "raw") and its header facts, read before anything else can fail."""
+    try:
+        with path.open("rb") as fh:
+            fmt = detect_format(fh)
+            return fmt, qcow2_header(fh) if fmt == "qcow2" else {"virtual_size": os.fstat(fh.fileno()).st_size}
+    except FileNotFoundError as exc:
+        raise NotFound(f"{path}: no such file") from exc
+    except OSError as exc:
+        raise SourceError(f"{path}: {exc.strerror or exc}") from exc
 
 
 def _fs_at(stream: BinaryIO, offset: int, size: int | None) -> tuple[Any, str] | None:
@@ -173,8 +185,9 @@ def filesystems(stream: BinaryIO, size: int) -> list[Tree]:
     from dissect.volume.disk import Disk
 
     try:
+        stream.seek(0)  # Disk reads the table from where the stream stands
         disk = Disk(stream)
-    except Exception:
+    except Exception:  # not a partition table dissect knows
         return []
     trees = []
     for p in disk.partitions:
@@ -213,19 +226,12 @@ def qemu_img_info(path: Path, timeout_s: float = 30) -> dict[str, Any] | None:
 
 
 @contextlib.contextmanager
-def opened(path: Path) -> Iterator[tuple[str, BinaryIO, list[Tree], dict[str, Any]]]:
-    """(format, stream of the virtual disk, its file systems, header facts) of the image at ``path``."""
-    try:
-        fh = path.open("rb")
-    except FileNotFoundError as exc:
-        raise NotFound(f"{path}: no such file") from exc
-    except OSError as exc:
-        raise SourceError(f"{path}: {exc.strerror or exc}") from exc
-    with fh:
-        fmt = detect_format(fh)
-        facts = qcow2_header(fh) if fmt == "qcow2" else {"virtual_size": os.fstat(fh.fileno()).st_size}
+def opened(path: Path) -> Iterator[tuple[BinaryIO, list[Tree]]]:
+    """The virtual disk of the image at ``path`` as a stream, and the file systems on it."""
+    fmt, facts = header_facts(path)
+    with path.open("rb") as fh:
         stream = _open_stream(path, fh, fmt)
-        yield fmt, stream, filesystems(stream, int(facts["virtual_size"])), facts
+        yield stream, filesystems(stream, int(facts["virtual_size"]))
 
 
 def allocation(path: Path) -> dict[str, int]:

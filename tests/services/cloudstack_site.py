@@ -29,6 +29,13 @@ class Site:
         with self.server.connect(self.database) as conn, conn.cursor() as cur:
             cur.execute(statement, args or None)
 
+    def value(self, query: str, *args: Any) -> Any:
+        """The first column of the first row of ``query``."""
+        with self.server.connect(self.database) as conn, conn.cursor() as cur:
+            cur.execute(query, args or None)
+            row = cur.fetchone()
+            return None if row is None else (row[0] if isinstance(row, tuple) else next(iter(row.values())))
+
     def version(self, *versions: str) -> None:
         self.server.set_version(self.database, *versions)
 
@@ -124,6 +131,7 @@ class Site:
         error_str: str | None = "Install completed successfully",
         minutes_ago: float | None = 0.0,
         destroyed: int = 0,
+        install_path: str | None = None,
     ) -> int:
         rid = self._insert(
             "template_store_ref",
@@ -136,7 +144,7 @@ class Site:
             store_role="Image",
             download_state=download_state,
             error_str=error_str,
-            install_path=f"template/tmpl/2/{template_id}/{uuid.uuid4()}.qcow2",
+            install_path=install_path or f"template/tmpl/2/{template_id}/{uuid.uuid4()}.qcow2",
             url=None,
             state=state,
             destroyed=destroyed,
