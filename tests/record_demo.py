@@ -19,7 +19,7 @@ from pathlib import Path
 
 from tests.conftest import ROOT, db_config
 from tests.services.cloudstack_site import Site
-from tests.services.mariadb import READER_PASSWORD, mariadb_server
+from tests.services.mariadb import READER_PASSWORD, MariaDB, mariadb_server
 from tests.services.sshd import Sshd, sshd_server
 from tests.services.web import Web, web_server
 
@@ -183,6 +183,7 @@ def main(out: Path) -> None:
         collect(cfg, "logs,platform,reach,ssvm,templates", out, env=env)
         add_mtu(out, Path(tmp))
         add_storage(out, Path(tmp))
+        add_images(out, Path(tmp), server, site, env)
     print(f"demo bundle recorded in {out}")
 
 
@@ -209,12 +210,14 @@ def collect(cfg: Path, checks: str, output: Path, netns: str | None = None, env:
     )
 
 
-def add_part(out: Path, tmp: Path, check: str, config: str, netns: str | None = None) -> None:
+def add_part(
+    out: Path, tmp: Path, check: str, config: str, netns: str | None = None, env: dict[str, str] | None = None
+) -> None:
     """Collect one check on its own (its own config, maybe inside a namespace) and add its evidence."""
     cfg = tmp / f"{check}.toml"
     cfg.write_text(config)
     part = tmp / f"{check}-bundle"
-    collect(cfg, check, part, netns)
+    collect(cfg, check, part, netns, env)
     shutil.copytree(part / "checks" / check, out / "checks" / check)
     manifest = json.loads((out / "manifest.json").read_text())
     manifest["checks"] += json.loads((part / "manifest.json").read_text())["checks"]
@@ -283,6 +286,49 @@ known_hosts = "{sshd.known_hosts}"
         for d in (ok, full):
             subprocess.run(["umount", "-l", str(d)], capture_output=True, timeout=10, check=False)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def add_images(out: Path, tmp: Path, server: MariaDB, site: Site, env: dict[str, str]) -> None:
+    """Template copies on a store read through a local mount, as in tests/integration/test_images.py: the
+    debian template's file does not match its registered checksum, and an image registered with the
+    right checksum was never sealed (keys, root password, udev rules…)."""
+    import hashlib
+
+    from tests.services import images as im
+
+    store = tmp / "east-nfs-1"
+    clean = im.qcow2(im.ext4(im.root_tree(tmp / "img-clean"), tmp / "clean.raw"), tmp / "clean.qcow2")
+    faults = set(im.FAULTS) - {"no_cloud_init"}
+    unsealed = im.qcow2(im.ext4(im.root_tree(tmp / "img-unsealed", faults), tmp / "unsealed.raw"), tmp / "u.qcow2")
+    debian = site.value("SELECT id FROM vm_template WHERE name = 'debian-12-generic'")
+    east1 = site.value("SELECT id FROM image_store WHERE name = 'east-nfs-1'")
+    centos = site.template(
+        "centos-stream-9-unsealed", checksum="{SHA-256}" + hashlib.sha256(unsealed.read_bytes()).hexdigest()
+    )
+    site.ref(centos, east1, install_path=f"template/tmpl/2/{centos}/centos-stream-9.qcow2")
+    for tid, image in ((debian, clean), (centos, unsealed)):
+        install = Path(site.value("SELECT install_path FROM template_store_ref WHERE template_id = %s", tid))
+        folder = store / install.parent
+        folder.mkdir(parents=True, exist_ok=True)
+        shutil.copy(image, folder / install.name)
+        unique = site.value("SELECT unique_name FROM vm_template WHERE id = %s", tid)
+        size = image.stat().st_size
+        (folder / "template.properties").write_text(
+            f"#\nfilename={install.name}\nsize={size}\nvirtualsize={50331648}\nuniquename={unique}\n"
+            f"id={tid}\nqcow2=true\nqcow2.filename={install.name}\nqcow2.size={size}\n"
+        )
+    # Every store of these templates gets a local folder: the demo must never SSH to the seeded SSVMs'
+    # made-up addresses. west-nfs-1's folder is empty: its copy of debian shows as missing.
+    (tmp / "west-nfs-1").mkdir()
+    mounts = {
+        site.value("SELECT url FROM image_store WHERE name = %s", n): tmp / n for n in ("east-nfs-1", "west-nfs-1")
+    }
+    config = db_config(server, site.database) + (
+        '\n[images]\ntemplates = ["debian-12-generic", "centos-stream-9-unsealed"]\nlocal_mounts = { '
+        + ", ".join(f'"{url}" = "{path}"' for url, path in mounts.items())
+        + " }\n"
+    )
+    add_part(out, tmp, "images", config, env=env)
 
 
 if __name__ == "__main__":

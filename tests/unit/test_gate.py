@@ -147,6 +147,7 @@ def test_junit_from_triage_is_valid_and_escapes(tmp_path):
     schema.validate(str(tmp_path / "j.xml"))
     doc = schema.to_dict(str(tmp_path / "j.xml"))
     assert {s["@name"] for s in doc["testsuite"]} == {
+        "images",
         "logs",
         "mtu",
         "platform",
