@@ -1,0 +1,281 @@
+"""Parsing switch CLI output into DOM readings: TextFSM templates — ntc-templates where they are right,
+our own (checks/textfsm/) where ntc-templates has none or is wrong (optics.md §3):
+
+- cisco_ios ``show interfaces transceiver`` (the plural; negative temperatures; the "Alarms applicable…"
+  header; the ``++ + - --`` flags kept as the device's own alarm state),
+- juniper_junos ``show interfaces diagnostics optics`` (module values, thresholds, QSFP lanes),
+- huawei_vrp ``display transceiver verbose``.
+
+Raw output is the evidence (diagnostics.sources.switchcli collects it); parsing happens here, on
+recorded or live text alike. A switch that answers ``% Invalid input`` gives a note, not a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from checks import optics_decode as dec
+
+OWN = "own"
+NTC = "ntc"
+# platform → role → (command, template source)
+COMMANDS: dict[str, dict[str, tuple[str, str]]] = {
+    "cisco_ios": {
+        "transceiver": ("show interfaces transceiver", OWN),
+        "status": ("show interfaces status", NTC),
+        "lldp": ("show lldp neighbors detail", NTC),
+    },
+    "arista_eos": {
+        "transceiver": ("show interfaces transceiver", NTC),
+        "status": ("show interfaces status", NTC),
+        "lldp": ("show lldp neighbors detail", NTC),
+    },
+    "juniper_junos": {
+        "transceiver": ("show interfaces diagnostics optics", OWN),
+        "lldp": ("show lldp neighbors", NTC),
+    },
+    "huawei_vrp": {
+        "transceiver": ("display transceiver verbose", OWN),
+        "status": ("display interface brief", NTC),
+    },
+}
+FLAGS = {"++": "high_alarm", "+": "high_warn", "-": "low_warn", "--": "low_alarm"}
+_REFUSED = ("% Invalid input", "% Unknown command", "syntax error", "Error: Unrecognized command", "% Incomplete")
+
+
+@cache
+def _template(name: str) -> str:
+    return resources.files("checks").joinpath("textfsm", f"{name}.textfsm").read_text(encoding="utf-8")
+
+
+def parse_own(platform: str, command: str, text: str) -> list[dict[str, str]]:
+    import io
+
+    import textfsm
+
+    name = f"{platform}_{command.replace(' ', '_')}"
+    fsm = textfsm.TextFSM(io.StringIO(_template(name)))
+    rows: list[dict[str, str]] = fsm.ParseTextToDicts(text)
+    return rows
+
+
+def parse_ntc(platform: str, command: str, text: str) -> list[dict[str, Any]]:
+    from ntc_templates.parse import parse_output
+
+    rows: list[dict[str, Any]] = parse_output(platform=platform, command=command, data=text)
+    return rows
+
+
+def refused(text: str) -> str | None:
+    for line in text.splitlines():
+        if any(marker in line for marker in _REFUSED):
+            return line.strip()
+    return None
+
+
+def _num(text: str | None) -> float | None:
+    if text is None:
+        return None
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _power(text: str | None, flag: str | None = None) -> dec.Value | None:
+    t = (text or "").strip()
+    if not t or t.upper().replace("/", "") == "NA":
+        return None  # no optic, or the value does not apply
+    if "inf" in t.lower():
+        return dec.Value(None, "no_light", f"{t} dBm")
+    value = _num(t)
+    if value is None:
+        return dec.Value(None, "invalid", f"{t!r} is not a number")
+    v = dec.power_dbm(value)
+    v.flag = FLAGS.get(flag or "", "")
+    return v
+
+
+def _plain(text: str | None, scale: float = 1.0, flag: str | None = None) -> dec.Value | None:
+    value = _num(text)
+    if value is None:
+        return None
+    return dec.Value(round(value * scale, 3), flag=FLAGS.get(flag or "", ""))
+
+
+def _thresholds(row: Mapping[str, str], prefix: str) -> dict[str, float]:
+    out = {}
+    for key, name in (
+        ("HIGH_ALARM", "high_alarm"),
+        ("LOW_ALARM", "low_alarm"),
+        ("HIGH_WARN", "high_warn"),
+        ("LOW_WARN", "low_warn"),
+    ):
+        value = _num(row.get(f"{prefix}_{key}"))
+        if value is not None:
+            out[name] = value
+    return out
+
+
+def _readings_cisco(rows: list[dict[str, str]]) -> list[dec.Reading]:
+    out = []
+    for r in rows:
+        reading = dec.Reading(port=r["INTERFACE"], source="show interfaces transceiver")
+        for kind, value in (
+            ("rx", _power(r.get("RX_POWER"), r.get("RX_FLAG"))),
+            ("tx", _power(r.get("TX_POWER"), r.get("TX_FLAG"))),
+            ("temp", _plain(r.get("TEMPERATURE"), flag=r.get("TEMPERATURE_FLAG"))),
+            ("voltage", _plain(r.get("VOLTAGE"), flag=r.get("VOLTAGE_FLAG"))),
+            ("bias", _plain(r.get("CURRENT"), flag=r.get("CURRENT_FLAG"))),
+        ):
+            if value is not None:
+                reading.values[kind] = value
+        if reading.values:
+            out.append(reading)
+    return out
+
+
+def _readings_arista(rows: list[dict[str, Any]]) -> list[dec.Reading]:
+    out = []
+    for r in rows:
+        reading = dec.Reading(port=r["PORT"], source="show interfaces transceiver")
+        for kind, value in (
+            ("rx", _power(r.get("RX_POWER"))),
+            ("tx", _power(r.get("TX_POWER"))),
+            ("temp", _plain(r.get("TEMP"))),
+            ("voltage", _plain(r.get("VOLTAGE"))),
+            ("bias", _plain(r.get("BIAS_CURRENT"))),
+        ):
+            if value is not None:
+                reading.values[kind] = value
+        if reading.values:
+            out.append(reading)
+    return out
+
+
+def _readings_junos(rows: list[dict[str, str]]) -> list[dec.Reading]:
+    out = []
+    module: dict[str, dict[str, dict[str, float]]] = {}
+    for r in rows:
+        lane = int(r["LANE"]) if r.get("LANE") else None
+        reading = dec.Reading(port=r["INTERFACE"], lane=lane, source="show interfaces diagnostics optics")
+        if lane is None:
+            module[r["INTERFACE"]] = {"rx": _thresholds(r, "RX"), "tx": _thresholds(r, "TX")}
+        limits = module.get(r["INTERFACE"], {})
+        for kind, value in (("rx", _power(r.get("RX_DBM"))), ("tx", _power(r.get("TX_DBM")))):
+            if value is not None:
+                value.thresholds = dict(limits.get(kind, {}))
+                reading.values[kind] = value
+        temp = _plain(r.get("TEMPERATURE"))
+        if temp is not None:
+            temp.thresholds = {
+                k: v
+                for k, v in (
+                    ("high_alarm", _num(r.get("TEMP_HIGH_ALARM"))),
+                    ("high_warn", _num(r.get("TEMP_HIGH_WARN"))),
+                )
+                if v is not None
+            }
+            reading.values["temp"] = temp
+        bias = _plain(r.get("BIAS_MA"))
+        if bias is not None:
+            bias.thresholds = {
+                k: v
+                for k, v in (
+                    ("high_alarm", _num(r.get("BIAS_HIGH_ALARM"))),
+                    ("low_alarm", _num(r.get("BIAS_LOW_ALARM"))),
+                )
+                if v is not None
+            }
+            reading.values["bias"] = bias
+        if (volt := _plain(r.get("VOLTAGE"))) is not None:
+            reading.values["voltage"] = volt
+        if reading.values:
+            out.append(reading)
+    return out
+
+
+def _readings_huawei(rows: list[dict[str, str]]) -> tuple[list[dec.Reading], dict[str, str]]:
+    out, types = [], {}
+    for r in rows:
+        reading = dec.Reading(port=r["INTERFACE"], source="display transceiver verbose")
+        if r.get("TYPE"):
+            types[r["INTERFACE"]] = r["TYPE"]
+        for kind in ("rx", "tx"):
+            value = _power(r.get(f"{kind.upper()}_DBM"))
+            if value is not None:
+                value.thresholds = _thresholds(r, kind.upper())
+                reading.values[kind] = value
+        for kind, key in (("temp", "TEMPERATURE"), ("voltage", "VOLTAGE"), ("bias", "BIAS_MA")):
+            if (v := _plain(r.get(key))) is not None:
+                reading.values[kind] = v
+        if reading.values:
+            out.append(reading)
+    return out, types
+
+
+def _status(platform: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    out = []
+    for r in rows:
+        if platform == "huawei_vrp":
+            phy = str(r.get("PHY", ""))
+            out.append(
+                {
+                    "name": r["INTERFACE"],
+                    "admin": "down" if phy.startswith("*") else "up",
+                    "oper": "up" if phy.startswith("up") else "down",
+                }
+            )
+            continue
+        status = str(r.get("STATUS", ""))
+        admin = "down" if status == "disabled" else "up"
+        out.append({"name": r["PORT"], "admin": admin, "oper": "up" if status in ("connected", "up") else "down"})
+    return out
+
+
+def _lldp(rows: list[dict[str, Any]]) -> dict[str, dict[str, str]]:
+    out = {}
+    for r in rows:
+        local = r.get("LOCAL_INTERFACE")
+        far = r.get("NEIGHBOR_INTERFACE") or r.get("NEIGHBOR_PORT_ID")
+        name = r.get("NEIGHBOR_NAME")
+        if local and far and name:
+            out[str(local)] = {"system": str(name), "port": str(far)}
+    return out
+
+
+def parse(platform: str, outputs: Mapping[str, str]) -> dict[str, Any]:
+    """Readings, interfaces, neighbours and notes from the raw outputs of COMMANDS[platform]."""
+    notes: list[str] = []
+    parsed: dict[str, list[dict[str, Any]]] = {}
+    for role, (command, source) in COMMANDS.get(platform, {}).items():
+        text = outputs.get(command)
+        if text is None:
+            continue
+        if why := refused(text):
+            notes.append(f"the switch refused `{command}`: {why}")
+            continue
+        try:
+            parsed[role] = (parse_own if source == OWN else parse_ntc)(platform, command, text)
+        except Exception as exc:  # textfsm raises its own errors on text it cannot parse
+            notes.append(f"`{command}` could not be parsed: {exc.__class__.__name__}: {exc}")
+    rows = parsed.get("transceiver", [])
+    types: dict[str, str] = {}
+    if platform == "cisco_ios":
+        readings = _readings_cisco(rows)
+    elif platform == "arista_eos":
+        readings = _readings_arista(rows)
+    elif platform == "juniper_junos":
+        readings = _readings_junos(rows)
+    else:
+        readings, types = _readings_huawei(rows)
+    return {
+        "readings": [r.to_dict() for r in readings],
+        "interfaces": _status(platform, parsed.get("status", [])),
+        "neighbours": _lldp(parsed.get("lldp", [])),
+        "types": types,
+        "notes": notes,
+    }
