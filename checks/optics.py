@@ -11,6 +11,7 @@ runs, flagged with low Rx as a dirty-connector suspect. Facts: ../shared/docs/op
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 import re
 from collections.abc import Generator, Iterator, Mapping
@@ -229,7 +230,11 @@ def _levels(kind: str, v: dec.Value, params: OpticsParams, otype: str) -> tuple[
     own = dict(v.thresholds)
     suspect = bool(own) and not _sane(kind, own)
     if kind in ("rx", "tx"):
-        base = {k: std[f"{kind}_{k}"] for k in ("low_alarm", "low_warn", "high_warn") if f"{kind}_{k}" in std}
+        # an assumed type (none known for the port) lends only its low levels: a dim signal is a fault on
+        # any optic, a strong one is normal on many
+        keys = ("low_alarm", "low_warn") if otype not in STANDARD else ("low_alarm", "low_warn", "high_warn")
+        std = std if otype in STANDARD else STANDARD.get(params.default_type, {})
+        base = {k: std[f"{kind}_{k}"] for k in keys if f"{kind}_{k}" in std}
     elif kind == "temp":
         base = {"high_warn": params.temp_high_warn, "high_alarm": params.temp_high_alarm}
     elif kind == "bias":
@@ -240,7 +245,12 @@ def _levels(kind: str, v: dec.Value, params: OpticsParams, otype: str) -> tuple[
         return {**(own if own and not suspect else base), **override}, "override", suspect
     if own and not suspect:
         return own, "optic", False
-    return base, f"standard {otype}" if kind in ("rx", "tx") else "default", suspect
+    origin = (
+        (f"standard {otype}" if otype in STANDARD else f"assumed {params.default_type}")
+        if kind in ("rx", "tx")
+        else "default"
+    )
+    return base, origin, suspect
 
 
 def _sane(kind: str, t: Mapping[str, float]) -> bool:
@@ -370,104 +380,127 @@ def _ports(
     types: Mapping[str, str],
     previous: Mapping[str, Any],
 ) -> Iterator[Finding]:
+    """Per port and lane: its findings, or OPTICS_OK; the first of them carries every reading and counter
+    of the port as metrics (what history, charts and Prometheus keep)."""
     by_name = device.by_name
     for r in sorted(device.readings, key=lambda r: (r.port, r.lane or 0)):
         if not port_selected(r.port, sw.get("ports") or []):
             continue
         target = f"{name}:{r.port}" + (f"/{r.lane}" if r.lane is not None else "")
         iface = by_name.get(r.port, {})
-        otype = types.get(f"{name}:{r.port}") or _optic_type(device.types.get(r.port)) or params.default_type
+        otype = types.get(f"{name}:{r.port}") or _optic_type(device.types.get(r.port)) or "unknown"
         ev = (
             Evidence(kind=EvidenceKind.METRIC, source=f"{name} {r.source}", data={**r.to_dict(), "interface": iface}),
         )
-        said = False
+        subjects = {"switch": name, "port": r.port}
         metrics: list[Metric] = []
-        for kind in ("rx", "tx", "temp", "bias"):
-            v = r.values.get(kind)
-            if v is None:
-                continue
-            if v.state == "invalid":
-                said = True
-                yield Finding(
-                    check=NAME,
-                    code="OPTICS_READING_INVALID",
-                    severity=Severity.UNKNOWN,
-                    target=target,
-                    summary=f"{_WHAT[kind]} cannot be decoded: {v.reason}",
-                    evidence=ev,
-                )
-                continue
-            if v.state == "no_light":
-                if kind == "rx":
-                    said = True
-                    yield _no_light(target, iface, v, ev)
-                continue
-            levels, origin, suspect = _levels(kind, v, params, otype)
-            if suspect:
-                said = True
-                yield Finding(
-                    check=NAME,
-                    code="OPTICS_THRESHOLDS_SUSPECT",
-                    severity=Severity.WARN,
-                    target=target,
-                    summary=f"the optic's {_WHAT[kind]} thresholds make no sense "
-                    f"({', '.join(f'{k} {x:g}' for k, x in v.thresholds.items())}): judged against "
-                    f"{origin} instead",
-                    evidence=ev,
-                    remediation="Set [thresholds.optics] levels for these optics, or replace "
-                    "optics with broken EEPROM data.",
-                )
-            lower = levels.get("low_warn", levels.get("low_alarm"))
-            metrics.append(
-                Metric(
-                    name=f"{kind}_power" if kind in ("rx", "tx") else kind,
-                    value=v.value,
-                    unit=_UNIT[kind],
-                    warn=levels.get("low_warn") if kind in ("rx", "tx") else levels.get("high_warn"),
-                    crit=levels.get("low_alarm") if kind in ("rx", "tx") else levels.get("high_alarm"),
-                    direction="lower" if kind in ("rx", "tx") and lower is not None else "upper",
-                )
-            )
-            assert v.value is not None
-            verdict = _judge(v.value, levels)
-            if verdict is None and v.flag:  # the switch itself flags it (CLI ++ + - --)
-                verdict = (Severity.CRIT if v.flag.endswith("alarm") else Severity.WARN, v.flag)
-                levels = {**levels, v.flag: levels.get(v.flag, v.value)}
-                origin = "the switch's own flag"
-            if verdict:
-                sev, level_name = verdict
-                code = _CODE[kind][0 if level_name.startswith("low") else 1]
-                said = True
-                yield Finding(
-                    check=NAME,
-                    code=code,
-                    severity=sev,
-                    target=target,
-                    summary=f"{_WHAT[kind]} {v.value:g} {_UNIT[kind]} beyond {level_name.replace('_', ' ')} "
-                    f"{levels[level_name]:g} {_UNIT[kind]} ({origin} levels)",
-                    evidence=ev,
-                    metrics=tuple(metrics[-1:]),
-                    remediation=_FIX[code],
-                    subjects={"switch": name, "port": r.port},
-                )
+        found = list(_reading_findings(r, target, iface, otype, params, ev, metrics))
         if r.lane is None:
-            yield from _errors(name, r.port, target, iface, device, previous, params, r, ev)
+            found += _errors(name, r.port, target, iface, device, previous, params, r, ev)
             metrics += _counter_metrics(iface, device)
-        if not said:
+        if not found:
+            summary = ", ".join(
+                f"{_WHAT[k]} {v.value:g} {_UNIT[k]}" for k, v in r.values.items() if k in _WHAT and v.value is not None
+            )
+            found = [
+                Finding(
+                    check=NAME,
+                    code="OPTICS_OK",
+                    severity=Severity.INFO,
+                    target=target,
+                    summary=summary or "read",
+                    evidence=ev,
+                )
+            ]
+        first, *rest = (dataclasses.replace(f, subjects=subjects) for f in found)
+        yield dataclasses.replace(first, metrics=tuple(metrics))
+        yield from rest
+
+
+def _reading_findings(
+    r: dec.Reading,
+    target: str,
+    iface: Mapping[str, Any],
+    otype: str,
+    params: OpticsParams,
+    ev: tuple[Evidence, ...],
+    metrics: list[Metric],
+) -> Iterator[Finding]:
+    invalid = {k: v.reason for k, v in r.values.items() if v.state == "invalid"}
+    if invalid:
+        yield Finding(
+            check=NAME,
+            code="OPTICS_READING_INVALID",
+            severity=Severity.UNKNOWN,
+            target=target,
+            summary="cannot decode " + "; ".join(f"{_WHAT.get(k, k)}: {why}" for k, why in invalid.items()),
+            evidence=ev,
+            remediation="Check the platform setting; update the switch firmware if its sensors report nonsense.",
+        )
+    for kind in ("rx", "tx", "temp", "bias"):
+        v = r.values.get(kind)
+        if v is None or v.state == "invalid":
+            continue
+        if v.state == "no_light":
+            if kind == "rx":
+                yield _no_light(target, iface, v, ev)
+            continue
+        tx = r.values.get("tx")
+        if kind == "bias" and tx is not None and tx.state == "no_light":
+            continue  # the laser is off: its bias says nothing more
+        levels, origin, suspect = _levels(kind, v, params, otype)
+        if suspect:
             yield Finding(
                 check=NAME,
-                code="OPTICS_OK",
-                severity=Severity.INFO,
+                code="OPTICS_THRESHOLDS_SUSPECT",
+                severity=Severity.WARN,
                 target=target,
-                summary=", ".join(
-                    f"{_WHAT[k]} {v.value:g} {_UNIT[k]}"
-                    for k, v in r.values.items()
-                    if k in _WHAT and v.value is not None
-                )
-                or "read",
+                summary=f"the optic's {_WHAT[kind]} thresholds make no sense "
+                f"({', '.join(f'{k} {x:g}' for k, x in v.thresholds.items())}): judged against "
+                f"{origin} instead",
                 evidence=ev,
-                metrics=tuple(metrics),
-                subjects={"switch": name, "port": r.port},
+                remediation="Set [thresholds.optics] levels for these optics, or replace optics with "
+                "broken EEPROM data.",
+            )
+        power = kind in ("rx", "tx")
+        metrics.append(
+            Metric(
+                name=f"{kind}_power" if power else kind,
+                value=v.value,
+                unit=_UNIT[kind],
+                warn=levels.get("low_warn") if power else levels.get("high_warn"),
+                crit=levels.get("low_alarm") if power else levels.get("high_alarm"),
+                direction="lower" if power else "upper",
+            )
+        )
+        assert v.value is not None
+        verdict = _judge(v.value, levels)
+        if verdict is None and v.flag and (kind != "temp" or v.flag.startswith("high")):  # CLI ++ + - --
+            sev = Severity.CRIT if v.flag.endswith("alarm") else Severity.WARN
+            code = _CODE[kind][0 if v.flag.startswith("low") else 1]
+            yield Finding(
+                check=NAME,
+                code=code,
+                severity=sev,
+                target=target,
+                summary=f"the switch flags {_WHAT[kind]} {v.value:g} {_UNIT[kind]} as "
+                f"{v.flag.replace('_', ' ').replace('warn', 'warning')}",
+                evidence=ev,
+                remediation=_FIX[code],
+            )
+            continue
+        if verdict:
+            sev, level_name = verdict
+            code = _CODE[kind][0 if level_name.startswith("low") else 1]
+            yield Finding(
+                check=NAME,
+                code=code,
+                severity=sev,
+                target=target,
+                summary=f"{_WHAT[kind]} {v.value:g} {_UNIT[kind]} beyond {level_name.replace('_', ' ')} "
+                f"{levels[level_name]:g} {_UNIT[kind]} ({origin} levels)",
+                evidence=ev,
+                remediation=_FIX[code],
             )
 
 
@@ -604,18 +637,19 @@ def expected_loss(lk: Mapping[str, Any] | None, params: OpticsParams) -> tuple[f
 def _span(
     a: str, b: str, lk: Mapping[str, Any] | None, decoded: Mapping[str, dec.Device], params: OpticsParams
 ) -> Iterator[Finding]:
-    loss = {}
-    for near, far in ((b, a), (a, b)):  # light from far to near
+    loss, names = {}, {}
+    for near, far, metric in ((b, a, "loss_a_to_b"), (a, b, "loss_b_to_a")):  # light from far to near
         tx, rx = _power(decoded, far, "tx"), _power(decoded, near, "rx")
         if tx is not None and rx is not None:
             loss[f"{far} → {near}"] = round(tx - rx, 2)
+            names[f"{far} → {near}"] = metric
     if not loss:
         return
     expected, why = expected_loss(lk, params)
     target = f"{a} ↔ {b}"
     metrics = tuple(
         Metric(
-            name=f"loss {d}",
+            name=names[d],
             value=v,
             unit="dB",
             warn=expected,

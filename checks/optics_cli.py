@@ -65,8 +65,8 @@ def parse_own(platform: str, command: str, text: str) -> list[dict[str, str]]:
 def parse_ntc(platform: str, command: str, text: str) -> list[dict[str, Any]]:
     from ntc_templates.parse import parse_output
 
-    rows: list[dict[str, Any]] = parse_output(platform=platform, command=command, data=text)
-    return rows
+    rows = parse_output(platform=platform, command=command, data=text)
+    return [{str(k).upper(): v for k, v in row.items()} for row in rows]  # ntc-templates lower-cases the keys
 
 
 def refused(text: str) -> str | None:
@@ -263,7 +263,7 @@ def parse(platform: str, outputs: Mapping[str, str]) -> dict[str, Any]:
         except Exception as exc:  # textfsm raises its own errors on text it cannot parse
             notes.append(f"`{command}` could not be parsed: {exc.__class__.__name__}: {exc}")
     rows = parsed.get("transceiver", [])
-    types: dict[str, str] = {}
+    types = {str(r["PORT"]): str(r["TYPE"]) for r in parsed.get("status", []) if r.get("PORT") and r.get("TYPE")}
     if platform == "cisco_ios":
         readings = _readings_cisco(rows)
     elif platform == "arista_eos":
@@ -271,7 +271,8 @@ def parse(platform: str, outputs: Mapping[str, str]) -> dict[str, Any]:
     elif platform == "juniper_junos":
         readings = _readings_junos(rows)
     else:
-        readings, types = _readings_huawei(rows)
+        readings, optic_types = _readings_huawei(rows)
+        types.update(optic_types)
     return {
         "readings": [r.to_dict() for r in readings],
         "interfaces": _status(platform, parsed.get("status", [])),

@@ -1,0 +1,200 @@
+"""The optics check against simulated switches (snmpsim serving .snmprec data in each vendor's MIB shape):
+decoding per vendor, every code, SNMPv3 authPriv, unreachable and garbage devices, span loss both ways
+and error counters rising between runs (history store)."""
+
+import json
+import os
+
+import pytest
+
+from tests.conftest import run_cli, write_config
+from tests.services import free_port
+from tests.services.snmpsim import V3, Port, Switch, simulators
+
+pytestmark = pytest.mark.integration
+PLATFORM = {
+    "arista": "arista_eos",
+    "cisco": "cisco_ios",
+    "juniper": "juniper_junos",
+    "huawei": "huawei_vrp",
+    "nodom": "arista_eos",
+    "garbage": "arista_eos",
+}
+
+
+def fleet():
+    """A leaf (Arista) and a spine (Cisco) linked by LLDP, a Juniper with a QSFP, a Huawei, one without
+    DOM and one that answers garbage."""
+    leaf = Switch(
+        "leaf1",
+        "arista",
+        [
+            Port("Ethernet49", rx_dbm=-9.0, tx_dbm=-2.0, neighbour=("spine1", "TenGigabitEthernet1/1/1")),
+            Port("Ethernet50", rx_dbm=None, admin_up=True, oper_up=False),  # dark on an enabled port
+            Port("Ethernet51", rx_dbm=None, admin_up=False, oper_up=False),  # unused
+            Port("Ethernet52", rx_dbm=-12.0, temp_c=78.0),  # low Rx warning, hot
+        ],
+    )
+    spine = Switch(
+        "spine1",
+        "cisco",
+        [
+            Port("TenGigabitEthernet1/1/1", rx_dbm=-3.0, tx_dbm=-1.0, neighbour=("leaf1", "Ethernet49")),
+            Port("TenGigabitEthernet1/1/2", rx_dbm=2.5, tx_dbm=-1.0),  # too much light
+            Port("TenGigabitEthernet1/1/3", rx_dbm=-5.0, tx_dbm=-12.5, bias_ma=1.0),  # weak laser
+        ],
+    )
+    jnx = Switch(
+        "jnx1",
+        "juniper",
+        [
+            Port("xe-0/0/0", rx_dbm=-19.74, tx_dbm=-10.31),
+            Port("et-0/0/48", rx_dbm=-2.0, lanes=[-1.0, -1.5, -2.0, -15.0]),
+        ],
+    )
+    hw = Switch("hw1", "huawei", [Port("10GE1/0/1", rx_dbm=-5.2, tx_dbm=-2.3)])
+    suspect = Switch("leaf2", "arista", [Port("Ethernet1", rx_dbm=-20.0)], nonsense_thresholds=True)
+    nodom = Switch("nodom1", "nodom", [Port("Ethernet1")])
+    garbage = Switch("junk1", "garbage", [Port("Ethernet1")])
+    return [[leaf, spine, suspect, nodom], [jnx, hw, garbage]]
+
+
+def config(tmp_path, sims, groups, extra="", community_of=None, v3=False):
+    body = ""
+    for sim, group in zip(sims, groups, strict=True):
+        for sw in group:
+            snmp = (
+                f'{{ version = "3", user = "{V3["user"]}", auth_protocol = "sha", auth_key_env = "T_AUTH", '
+                f'priv_protocol = "aes", priv_key_env = "T_PRIV", context = "{sw.name}", port = {sim.port}, '
+                "timeout_s = 1, retries = 0 }"
+                if v3
+                else f'{{ community_env = "T_COMM_{sw.name.upper()}", port = {sim.port}, timeout_s = 1, retries = 0 }}'
+            )
+            body += f'[[switches]]\nname = "{sw.name}"\nhost = "127.0.0.1"\nplatform = "{PLATFORM[sw.vendor]}"\nsnmp = {snmp}\n\n'
+    return write_config(tmp_path / "c.toml", f'[history]\nurl = "sqlite:///{tmp_path}/h.sqlite"\n\n' + body + extra)
+
+
+def env_for(groups, overrides=None):
+    env = {**os.environ, "T_AUTH": V3["auth"], "T_PRIV": V3["priv"]}
+    for group in groups:
+        for sw in group:
+            env[f"T_COMM_{sw.name.upper()}"] = sw.name
+    env.update(overrides or {})
+    return env
+
+
+def triage(cfg, env, *extra):
+    r = run_cli("triage", "--config", str(cfg), "--only", "optics", "--format", "json", *extra, env=env)
+    assert r.returncode in (0, 1, 2, 3), r.stderr
+    return json.loads(r.stdout)["findings"]
+
+
+def by_target(findings):
+    out = {}
+    for f in findings:
+        out.setdefault(f["target"], set()).add((f["code"], f["severity"]))
+    return out
+
+
+@pytest.fixture(scope="module")
+def sims():
+    groups = fleet()
+    with simulators([[(sw.name, sw) for sw in g] for g in groups]) as running:
+        yield running, groups
+
+
+def test_every_vendor_decodes_and_every_code_comes_out(sims, tmp_path):
+    running, groups = sims
+    cfg = config(
+        tmp_path,
+        running,
+        groups,
+        extra='[[links]]\na = "leaf1:Ethernet49"\nb = "spine1:TenGigabitEthernet1/1/1"\nlength_km = 2.0\n',
+    )
+    findings = triage(cfg, env_for(groups))
+    got = by_target(findings)
+    metric = {(f["target"], m["name"]): m["value"] for f in findings for m in f["metrics"]}
+    # decoding: each vendor's encoding to the right dBm, per port and lane
+    assert metric[("leaf1:Ethernet49", "rx_power")] == pytest.approx(-9.0, abs=0.01)  # watts ×1e-4 mW
+    assert metric[("spine1:TenGigabitEthernet1/1/1", "rx_power")] == -3.0  # Cisco dBm(14), precision 1
+    assert metric[("jnx1:et-0/0/48/1", "rx_power")] == -1.5  # Juniper 0.01 dBm, per lane
+    assert metric[("hw1:10GE1/0/1", "rx_power")] == -5.2  # Huawei 0.01 dBm
+    assert got["leaf1:Ethernet50"] == {("OPTICS_NO_LIGHT", "CRIT")}
+    assert got["leaf1:Ethernet51"] == {("OPTICS_NO_LIGHT", "INFO")}
+    assert got["leaf1:Ethernet52"] == {("OPTICS_RX_LOW", "WARN"), ("OPTICS_TEMP_HIGH", "CRIT")}
+    assert ("OPTICS_RX_HIGH", "CRIT") in got["spine1:TenGigabitEthernet1/1/2"]
+    assert {("OPTICS_TX_LOW", "CRIT"), ("OPTICS_BIAS_OUT_OF_RANGE", "CRIT")} <= got["spine1:TenGigabitEthernet1/1/3"]
+    assert ("OPTICS_RX_LOW", "CRIT") in got["jnx1:xe-0/0/0"]
+    assert ("OPTICS_RX_LOW", "CRIT") in got["jnx1:et-0/0/48/3"]  # one dim lane of a QSFP
+    assert ("OPTICS_THRESHOLDS_SUSPECT", "WARN") in got["leaf2:Ethernet1"]
+    assert ("OPTICS_RX_LOW", "CRIT") in got["leaf2:Ethernet1"]  # judged against the standard levels instead
+    assert got["nodom1"] == {("OPTICS_NOT_SUPPORTED", "UNKNOWN")}
+    assert ("OPTICS_READING_INVALID", "UNKNOWN") in got["junk1:Ethernet1"]
+    assert got["hw1:10GE1/0/1"] == {("OPTICS_OK", "INFO")}
+    # span loss both ways: leaf Tx −2.0 → spine Rx −3.0 = 1.0 dB; spine Tx −1.0 → leaf Rx −9.0 = 8.0 dB
+    link = "leaf1:Ethernet49 ↔ spine1:TenGigabitEthernet1/1/1"
+    assert got[link] == {("LINK_LOSS_HIGH", "CRIT"), ("LINK_LOSS_ASYMMETRIC", "WARN")}
+    loss = next(f for f in findings if f["code"] == "LINK_LOSS_HIGH")
+    assert loss["evidence"][0]["data"]["loss_db"] == {
+        "leaf1:Ethernet49 → spine1:TenGigabitEthernet1/1/1": 1.0,
+        "spine1:TenGigabitEthernet1/1/1 → leaf1:Ethernet49": 8.0,
+    }
+    assert loss["evidence"][0]["data"]["expected_db"] == 2.3  # 2 km × 0.4 dB/km + 2 × 0.75 dB connectors
+    asym = next(f for f in findings if f["code"] == "LINK_LOSS_ASYMMETRIC")
+    assert "spine1:TenGigabitEthernet1/1/1 → leaf1:Ethernet49 loses 7 dB more" in asym["summary"]
+
+
+def test_unreachable_and_wrong_community(sims, tmp_path):
+    running, _ = sims
+    body = (
+        f'[[switches]]\nname = "wrong"\nhost = "127.0.0.1"\nplatform = "arista_eos"\n'
+        f'snmp = {{ community_env = "T_WRONG", port = {running[0].port}, timeout_s = 0.5, retries = 0 }}\n\n'
+        f'[[switches]]\nname = "gone"\nhost = "127.0.0.1"\nplatform = "cisco_ios"\n'
+        f'snmp = {{ community_env = "T_WRONG", port = {free_port()}, timeout_s = 0.5, retries = 0 }}\n'
+    )
+    cfg = write_config(tmp_path / "c.toml", body)
+    findings = triage(cfg, {**os.environ, "T_WRONG": "not-the-community"})
+    assert {(f["target"], f["code"], f["severity"]) for f in findings} == {
+        ("wrong", "SWITCH_UNREACHABLE", "UNKNOWN"),
+        ("gone", "SWITCH_UNREACHABLE", "UNKNOWN"),
+    }
+    assert all("no SNMP answer" in f["summary"] for f in findings)
+    assert "not-the-community" not in json.dumps(findings)
+
+
+def test_snmpv3_auth_priv_and_wrong_keys(tmp_path):
+    groups = [[Switch("leaf9", "arista", [Port("Ethernet1", rx_dbm=-4.0)])]]
+    with simulators([[(sw.name, sw) for sw in g] for g in groups], v3=True) as running:
+        cfg = config(tmp_path, running, groups, v3=True)
+        findings = triage(cfg, env_for(groups))
+        assert {(f["target"], f["code"]) for f in findings} == {("leaf9:Ethernet1", "OPTICS_OK")}
+        bad = triage(cfg, env_for(groups, {"T_AUTH": "wrong-auth-key-9"}))
+    assert [(f["target"], f["code"]) for f in bad] == [("leaf9", "SWITCH_UNREACHABLE")]
+    assert V3["auth"] not in json.dumps(bad) and "wrong-auth-key-9" not in json.dumps(bad)
+
+
+def test_error_counters_rising_between_runs(tmp_path):
+    def one_run(errors, rx):
+        sw = Switch("edge1", "cisco", [Port("TenGigabitEthernet1/0/1", rx_dbm=rx, in_errors=errors, fcs_errors=errors)])
+        groups = [[sw]]
+        with simulators([[(sw.name, sw)]]) as running:
+            cfg = config(tmp_path, running, groups)
+            r = run_cli(
+                "report",
+                "--config",
+                str(cfg),
+                "--only",
+                "optics",
+                "--output",
+                str(tmp_path / "out"),
+                env=env_for(groups),
+            )
+            assert r.returncode in (0, 1, 2, 3), r.stderr
+            return json.loads((tmp_path / "out" / "findings.json").read_text())["findings"]
+
+    first = one_run(100, -3.0)
+    assert [f["code"] for f in first] == ["OPTICS_OK"]  # no earlier sample: no delta yet
+    second = one_run(180, -12.5)  # +80 errors and a low Rx: a dirty connector
+    rising = next(f for f in second if f["code"] == "IF_ERRORS_RISING")
+    assert rising["severity"] == "CRIT" and "dirty connector suspect" in rising["summary"]
+    assert "in errors +80" in rising["summary"] and "fcs errors +80" in rising["summary"]
