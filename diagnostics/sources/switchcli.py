@@ -70,4 +70,6 @@ def collect(sw: SwitchSettings, ssh_defaults: SshSettings, timeout_s: float) -> 
 
 
 def _first(exc: BaseException) -> str:
-    return (str(exc).strip().splitlines() or [exc.__class__.__name__])[0][:300]
+    """netmiko's messages run over several lines of advice: keep the lines that say what happened."""
+    lines = [ln.strip() for ln in str(exc).splitlines() if ln.strip()]
+    return " ".join(lines[:2])[:300] or exc.__class__.__name__

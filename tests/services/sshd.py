@@ -36,9 +36,9 @@ def _keygen(path: Path) -> str:
 
 
 @contextmanager
-def sshd_server(netns: str | None = None) -> Iterator[Sshd]:
+def sshd_server(netns: str | None = None, extra_config: str = "") -> Iterator[Sshd]:
     """Start sshd on 127.0.0.1, in the network namespace ``netns`` if given (a vantage point inside a
-    test topology)."""
+    test topology); ``extra_config`` is appended to sshd_config (e.g. a ForceCommand)."""
     if not Path(SSHD).exists() or not shutil.which("ssh-keygen"):
         unavailable("OpenSSH server not installed (apt-get install openssh-server; `make test` does it as root)")
     root = Path(tempfile.mkdtemp(prefix="csdiag-sshd-"))
@@ -54,7 +54,7 @@ def sshd_server(netns: str | None = None) -> Iterator[Sshd]:
         f"Port {port}\nListenAddress 127.0.0.1\nHostKey {root / 'host_ed25519'}\nPidFile {root / 'sshd.pid'}\n"
         f"AuthorizedKeysFile {root / 'authorized_keys'}\nUsePAM no\nStrictModes no\n"
         "PermitRootLogin prohibit-password\nPasswordAuthentication no\nKbdInteractiveAuthentication no\n"
-        f"Subsystem sftp {sftp}\nLogLevel ERROR\n"
+        f"Subsystem sftp {sftp}\nLogLevel ERROR\n{extra_config}"
     )
     Path("/run/sshd").mkdir(parents=True, exist_ok=True)
     log = (root / "sshd.log").open("wb")
