@@ -392,7 +392,7 @@ def _ports(
         ev = (
             Evidence(kind=EvidenceKind.METRIC, source=f"{name} {r.source}", data={**r.to_dict(), "interface": iface}),
         )
-        subjects = {"switch": name, "port": r.port}
+        subjects = {"switch": name, "port": f"{name}:{r.port}"}
         metrics: list[Metric] = []
         found = list(_reading_findings(r, target, iface, otype, params, ev, metrics))
         if r.lane is None:
@@ -593,7 +593,7 @@ def _errors(
         evidence=ev,
         remediation="Errors with low receive power: clean both connectors and re-seat; errors with good power: "
         "check the optic, the port, duplex/speed.",
-        subjects={"switch": name, "port": port},
+        subjects={"switch": name, "port": f"{name}:{port}"},
     )
 
 

@@ -11,6 +11,8 @@ refuses the credentials, is an ``error`` in its result, never an exception out o
 from __future__ import annotations
 
 import asyncio
+import functools
+import tempfile
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -171,15 +173,54 @@ async def _device(
         return out
 
 
-def sweep(
-    jobs: Sequence[tuple[Target, Sequence[str]]], *, concurrency: int = 32, max_rep: int = 25, deadline_s: float = 60
-) -> dict[str, dict[str, Any]]:
-    """Walk each job's columns on its device, ``concurrency`` devices at a time; results by device name."""
+class _NoCompiler:
+    """Stands where pysnmp keeps its MIB compiler: csdiag names objects by numeric OID only."""
 
+
+@functools.cache
+def _numeric_view() -> Any:
+    """A MIB view that never builds pysnmp's MIB compiler. With pysmi installed, pysnmp sets one up at
+    the first request of every engine (its grammar alone costs ~2 s here) although numeric OIDs never
+    need it."""
+    from pysnmp.smi import builder, view
+
+    mibs = builder.MibBuilder()
+    mibs.set_mib_compiler(_NoCompiler(), tempfile.gettempdir())
+    return view.MibViewController(mibs)
+
+
+def sweep(
+    jobs: Sequence[tuple[Target, Sequence[str]]],
+    *,
+    concurrency: int = 32,
+    max_rep: int = 25,
+    deadline_s: float = 60,
+    workers: int = 1,
+) -> dict[str, dict[str, Any]]:
+    """Walk each job's columns on its device, ``concurrency`` devices at a time; results by device name.
+
+    pysnmp spends most of a sweep decoding BER in Python, so with ``workers`` > 1 the devices are split
+    across that many forked processes, each with its own engine and event loop (one core each)."""
+    if workers > 1 and len(jobs) > 1:
+        import multiprocessing
+
+        chunks = [list(jobs[i::workers]) for i in range(min(workers, len(jobs)))]
+        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
+            parts = pool.starmap(
+                _sweep_one, [(c, max(1, concurrency // len(chunks)), max_rep, deadline_s) for c in chunks]
+            )
+        return {name: r for part in parts for name, r in part.items()}
+    return _sweep_one(jobs, concurrency, max_rep, deadline_s)
+
+
+def _sweep_one(
+    jobs: Sequence[tuple[Target, Sequence[str]]], concurrency: int, max_rep: int, deadline_s: float
+) -> dict[str, dict[str, Any]]:
     async def run() -> dict[str, dict[str, Any]]:
         from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
 
         engine = SnmpEngine()
+        engine.cache["mibViewController"] = _numeric_view()
         sem = asyncio.Semaphore(concurrency)
         try:
             results = await asyncio.gather(*(_device(engine, t, cols, max_rep, deadline_s, sem) for t, cols in jobs))

@@ -110,3 +110,11 @@ def test_a_cause_alone_is_no_incident_and_a_finding_joins_one_incident_only():
     assert [i.rule for i in incidents] == ["store-read-only"]  # the first rule claims the template row
     ok = f("storage", "NFS_READ_ONLY", 'store 1 "a" from h', severity=Severity.INFO, store="1")
     assert correlate([ok, size0]) == ()  # passing findings are no cause
+
+
+def test_dirty_connector_low_rx_and_rising_errors_on_one_port():
+    low = f("optics", "OPTICS_RX_LOW", "leaf1:Ethernet49", port="leaf1:Ethernet49", switch="leaf1")
+    errors = f("optics", "IF_ERRORS_RISING", "leaf1:Ethernet49", port="leaf1:Ethernet49", switch="leaf1")
+    other = f("optics", "IF_ERRORS_RISING", "leaf2:Ethernet49", port="leaf2:Ethernet49", switch="leaf2")
+    [incident] = correlate([low, errors, other])
+    assert (incident.rule, incident.members) == ("dirty-connector", (errors.key,))

@@ -1,0 +1,116 @@
+"""Optics decoding and evaluation on recorded values: sensor encodings and their quirks, no-light
+spellings, nonsense thresholds, counter wraps and resets, span loss, port filters."""
+
+import pytest
+
+from checks import optics
+from checks import optics_decode as dec
+from diagnostics.check import RawEvidence
+
+pytestmark = pytest.mark.unit
+
+
+@pytest.mark.parametrize(
+    ("kind", "args", "value", "state"),
+    [
+        ("rx", (6, 8, 4, 5412), -2.67, "ok"),  # Arista watts, milli, precision 4: 0.5412 mW
+        ("rx", (6, 8, 4, 0), None, "no_light"),  # a dark but present optic reads raw 0
+        ("rx", (14, 9, 1, -95), -9.5, "ok"),  # Cisco dBm(14), precision 1
+        ("rx", (14, 9, 0, -4), -4.0, "ok"),  # Cisco integer dBm (precision 0 quirk)
+        ("rx", (14, 9, 1, -400), None, "no_light"),  # the −40 dBm floor
+        ("rx", (6, 8, 4, -1_000_000_000), None, "no_light"),  # underflow
+        ("tx", (6, 8, 4, 1_000_000_000), None, "invalid"),  # overflow
+        ("rx", (6, 8, 57, 5412), None, "invalid"),  # absurd precision
+        ("rx", (6, 8, 4, "n/a"), None, "invalid"),  # garbage type
+        ("rx", (8, 9, 1, 250), None, "invalid"),  # a "power" sensor that is in celsius
+        ("temp", (8, 9, 1, 252), 25.2, "ok"),
+        ("bias", (5, 8, 2, 3664), 36.64, "ok"),  # amperes, milli, precision 2 → mA
+    ],
+)
+def test_entity_sensor_values(kind, args, value, state):
+    v = dec.rfc3433(kind, *args, cisco=args[0] == 14)
+    assert (v.value, v.state) == (value, state), v.reason
+
+
+def test_no_light_spellings():
+    assert dec.power_dbm(-40.0).state == "no_light"
+    assert dec.power_dbm(-33.97).state == "no_light"
+    assert dec.power_dbm(-29.9).state == "ok"
+    assert dec.dbm_from_mw(0).state == "no_light"
+
+
+def test_huawei_units_follow_the_readings():
+    assert dec._huawei_power(-520).value == -5.2  # 0.01 dBm
+    assert dec._huawei_power(302).value == pytest.approx(-5.2, abs=0.01)  # µW
+    assert dec._huawei_power(200, dbm_mode=True).value == 2.0  # a +2 dBm threshold of a dBm-reporting port
+    assert dec._huawei_power(2147483647) is None
+
+
+def test_nonsense_thresholds_are_detected():
+    assert optics._sane("rx", {"low_alarm": -14.0, "low_warn": -11.0, "high_warn": 1.0, "high_alarm": 2.0})
+    assert not optics._sane("rx", {"low_alarm": 0.0, "low_warn": -30.0})  # alarm 0 dBm, warn −30 (seen)
+    assert not optics._sane("rx", {"low_alarm": -40.0, "high_alarm": 2.0})
+    assert not optics._sane("rx", {"low_alarm": -14.0, "high_alarm": -14.0})
+
+
+@pytest.mark.parametrize(
+    ("pattern", "port", "selected"),
+    [
+        ("Ethernet1-48", "Ethernet12", True),
+        ("Ethernet1-48", "Ethernet49", False),
+        ("Ethernet1-48", "Ethernet4/1", False),
+        ("xe-0/0/*", "xe-0/0/7", True),
+        ("xe-0/0/*", "et-0/0/48", False),
+    ],
+)
+def test_port_filters(pattern, port, selected):
+    assert optics.port_selected(port, [pattern]) is selected
+    assert optics.port_selected(port, [])
+
+
+def _evidence(in_errors, uptime, previous):
+    """One Cisco port as walked, with the previous run's counters."""
+    cols = {
+        dec.IF_NAME: {"1": "Te1/1/1"},
+        dec.IF_ADMIN: {"1": 1},
+        dec.IF_OPER: {"1": 1},
+        dec.IF_IN_ERRORS: {"1": in_errors},
+        dec.DOT3_FCS: {"1": 0},
+        dec.SYS_UPTIME: {"0": uptime},
+        dec.ENT_CLASS: {"1001": 10, "10011": 8},
+        dec.ENT_NAME: {"1001": "Te1/1/1", "10011": "Te1/1/1 Receive Power Sensor"},
+        dec.ENT_CONTAINED_IN: {"10011": 1001},
+        dec.ENT_ALIAS: {"1001.0": "1.3.6.1.2.1.2.2.1.1.1"},
+        f"{dec.CISCO_SENSOR}.1": {"10011": 14},
+        f"{dec.CISCO_SENSOR}.2": {"10011": 9},
+        f"{dec.CISCO_SENSOR}.3": {"10011": 1},
+        f"{dec.CISCO_SENSOR}.4": {"10011": -30},
+    }
+    return RawEvidence(
+        data={
+            "switches": {"sw": {"platform": "cisco_ios", "host": "192.0.2.1", "ports": [], "snmp": {"columns": cols}}},
+            "links": [],
+            "previous": {"sw:Te1/1/1": previous},
+        }
+    )
+
+
+def _codes(raw):
+    return [f.code for f in optics.CHECK.evaluate(raw, optics.OpticsParams())]
+
+
+def test_counters_wrap_reset_and_reboot():
+    before = {"in_errors": {"value": 2**32 - 5, "at": "2026-12-01T00:00:00+00:00"}, "sys_uptime": {"value": 1000}}
+    assert "IF_ERRORS_RISING" in _codes(_evidence(20, 2000, before))  # Counter32 wrapped: +25
+    small = {"in_errors": {"value": 500, "at": "x"}, "sys_uptime": {"value": 1000}}
+    assert "IF_ERRORS_RISING" not in _codes(_evidence(20, 2000, small))  # cleared counters: no delta
+    assert "IF_ERRORS_RISING" not in _codes(_evidence(900, 10, small))  # rebooted (uptime went back)
+    assert "IF_ERRORS_RISING" in _codes(_evidence(515, 2000, small))
+    assert "IF_ERRORS_RISING" not in _codes(_evidence(505, 2000, small))  # below errors_warn (10)
+
+
+def test_span_loss_expectations():
+    link = {"length_km": 10.0, "fiber_db_per_km": 0.4, "connectors": 2, "splices": 2, "type": None}
+    assert optics.expected_loss(link, optics.OpticsParams()) == (6.1, "10 km × 0.4 dB/km + 2 connectors")
+    assert optics.expected_loss({"type": "10GBASE-SR"}, optics.OpticsParams())[0] == 2.6
+    assert optics.expected_loss(None, optics.OpticsParams())[0] == 6.2  # the default type's
