@@ -92,14 +92,14 @@ def baseline(switches, ports) -> tuple[float, int]:
     return time.perf_counter() - t0, rows
 
 
-def ours(switches, ports) -> tuple[float, int]:
+def ours(switches, ports, workers: int = 1) -> tuple[float, int]:
     jobs = [
         (snmp.Target(name=sw.name, host="127.0.0.1", port=port, community=sw.name, timeout_s=2, retries=1),
          columns(sw.vendor))
         for sw, port in zip(switches, ports, strict=True)
     ]  # fmt: skip
     t0 = time.perf_counter()
-    results = snmp.sweep(jobs, concurrency=64, deadline_s=600)
+    results = snmp.sweep(jobs, concurrency=64, deadline_s=600, workers=workers)
     elapsed = time.perf_counter() - t0
     errors = [r["error"] for r in results.values() if "error" in r]
     assert not errors, errors[:3]
@@ -113,7 +113,7 @@ def main() -> None:
         delay_ms, args = float(args[1]), args[2:]
     sizes = [int(a) for a in args] or [10, 50, 200]
     print(f"{PROCESSES} snmpsim processes, 48 ports per switch, max-repetitions 25, replies delayed {delay_ms:g} ms")
-    print(f"{'switches':>8} {'net-snmp loop':>14} {'csdiag sweep':>13} {'ratio':>7} {'rows':>8}")
+    print(f"{'switches':>8} {'net-snmp loop':>14} {'csdiag sweep':>13} {'ratio':>7} {'2 workers':>10} {'rows':>8}")
     for n in sizes:
         switches = many(n)
         groups = [[(sw.name, sw) for sw in switches[i::PROCESSES]] for i in range(PROCESSES)]
@@ -124,7 +124,8 @@ def main() -> None:
             ours(switches[:2], ports[:2])  # warm-up: imports and the simulators' first answers
             t_base, rows_base = baseline(switches, ports)
             t_ours, rows_ours = ours(switches, ports)
-        print(f"{n:>8} {t_base:>13.2f}s {t_ours:>12.2f}s {t_base / t_ours:>6.1f}× {rows_ours:>8}"
+            t_two, _ = ours(switches, ports, workers=2)
+        print(f"{n:>8} {t_base:>13.2f}s {t_ours:>12.2f}s {t_base / t_ours:>6.1f}× {t_two:>9.2f}s {rows_ours:>8}"
               + ("" if rows_base == rows_ours else f"  (net-snmp rows {rows_base})"))  # fmt: skip
 
 

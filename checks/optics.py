@@ -120,6 +120,7 @@ class OpticsParams(Params):
     asymmetry_db: float = Field(2.0, gt=0, description="difference between the two directions that is flagged")
     errors_warn: int = Field(10, ge=1, description="new input/FCS errors since the last run that are flagged")
     concurrency: int = Field(32, ge=1, le=512, description="switches walked at once")
+    workers: int = Field(1, ge=1, le=16, description="processes sharing the sweep (pysnmp decodes in Python)")
     max_repetitions: int = Field(25, ge=1, le=100)
 
 
@@ -180,7 +181,11 @@ def collect(ctx: CheckContext[OpticsParams]) -> RawEvidence:
                 entry["snmp"] = {"error": {"kind": "AuthFailed", "message": str(exc)}}
     if jobs:
         results = snmp.sweep(
-            jobs, concurrency=params.concurrency, max_rep=params.max_repetitions, deadline_s=ctx.timeout(60) * 0.9
+            jobs,
+            concurrency=params.concurrency,
+            max_rep=params.max_repetitions,
+            deadline_s=ctx.timeout(60) * 0.9,
+            workers=params.workers,
         )
         for name, result in results.items():
             switches[name]["snmp"] = result

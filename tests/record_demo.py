@@ -184,6 +184,7 @@ def main(out: Path) -> None:
         add_mtu(out, Path(tmp))
         add_storage(out, Path(tmp))
         add_images(out, Path(tmp), server, site, env)
+        add_optics(out, Path(tmp))
     print(f"demo bundle recorded in {out}")
 
 
@@ -329,6 +330,52 @@ def add_images(out: Path, tmp: Path, server: MariaDB, site: Site, env: dict[str,
         + " }\n"
     )
     add_part(out, tmp, "images", config, env=env)
+
+
+def add_optics(out: Path, tmp: Path) -> None:
+    """Four switches simulated by snmpsim (tests/integration/test_optics.py): the storage leaf's uplink
+    loses far more light one way than the other, a QSFP has a dim lane, a port is dark."""
+    from tests.services.snmpsim import Port, Switch, simulators
+
+    leaf = Switch(
+        "leaf-storage-1",
+        "arista",
+        [
+            Port("Ethernet49", rx_dbm=-11.8, tx_dbm=-2.1, neighbour=("spine-1", "TenGigabitEthernet1/1/1")),
+            Port("Ethernet50", rx_dbm=-2.4, tx_dbm=-2.0),
+            Port("Ethernet51", rx_dbm=None, admin_up=True, oper_up=False),
+            Port("Ethernet52", rx_dbm=None, admin_up=False, oper_up=False),
+        ],
+    )
+    spine = Switch(
+        "spine-1",
+        "cisco",
+        [
+            Port("TenGigabitEthernet1/1/1", rx_dbm=-3.3, tx_dbm=-1.4, neighbour=("leaf-storage-1", "Ethernet49")),
+            Port("TenGigabitEthernet1/1/2", rx_dbm=-2.9, tx_dbm=-1.6),
+        ],
+    )
+    core = Switch("core-1", "juniper", [Port("et-0/0/48", rx_dbm=-2.0, lanes=[-1.1, -1.4, -13.2, -1.3])])
+    border = Switch("border-1", "huawei", [Port("10GE1/0/1", rx_dbm=-4.1, tx_dbm=-2.2)])
+    fleet = [leaf, spine, core, border]
+    platform = {"arista": "arista_eos", "cisco": "cisco_ios", "juniper": "juniper_junos", "huawei": "huawei_vrp"}
+    env = {**os.environ, "CSDIAG_DEMO_COMMUNITY": "unused"}
+    # communities differ from the switch names: a bundle redacts every secret's value wherever it appears
+    community = {sw.name: f"demo-community-{i}" for i, sw in enumerate(fleet)}
+    with simulators([[(community[sw.name], sw) for sw in fleet]]) as [sim]:
+        body = "".join(
+            f'[[switches]]\nname = "{sw.name}"\nhost = "127.0.0.1"\nplatform = "{platform[sw.vendor]}"\n'
+            f'snmp = {{ community_file = "{tmp / (sw.name + ".community")}", port = {sim.port}, timeout_s = 2 }}\n\n'
+            for sw in fleet
+        )
+        for sw in fleet:
+            (tmp / f"{sw.name}.community").write_text(community[sw.name])
+        config = (
+            f'[history]\nurl = "sqlite:///{tmp}/optics-history.sqlite"\n\n{body}'
+            '[[links]]\na = "leaf-storage-1:Ethernet49"\nb = "spine-1:TenGigabitEthernet1/1/1"\nlength_km = 0.3\n'
+            'type = "10GBASE-LR"\n'
+        )
+        add_part(out, tmp, "optics", config, env=env)
 
 
 if __name__ == "__main__":

@@ -195,9 +195,13 @@ def test_integrity_over_ssh_on_the_ssvm(store_site, sshd, mariadb, site, db_env,
     root, _ = store_site
     ssh = f'\n[ssh]\nuser = "root"\nkey_file = "{sshd.client_key}"\nknown_hosts = "{sshd.known_hosts}"\n'
     got = _triage(
-        tmp_path, mariadb, site, db_env,
-        f'all = true\nssvm_hosts = ["127.0.0.1:{sshd.port}"]\nssvm_mount_path = "{root}"\n', ssh,
-    )  # fmt: skip
+        tmp_path,
+        mariadb,
+        site,
+        db_env,
+        f'all = true\nssvm_hosts = ["127.0.0.1:{sshd.port}"]\nssvm_mount_path = "{root}"\n',
+        ssh,
+    )
     assert {k: set(v) for k, v in got.items()} == EXPECTED
     assert "MiB/s" in got["good"][OK] and "sha256" in got["good"][OK]
     assert "md5" in got["md5"][OK]
@@ -207,10 +211,13 @@ def test_integrity_over_ssh_on_the_ssvm(store_site, sshd, mariadb, site, db_env,
 def test_integrity_through_a_local_mount_with_lint(store_site, mariadb, site, db_env, tmp_path):
     root, ids = store_site
     got = _triage(
-        tmp_path, mariadb, site, db_env,
+        tmp_path,
+        mariadb,
+        site,
+        db_env,
         f'templates = [{ids["good"]}, "corrupted", "unsealed"]\n'
         f'local_mounts = {{"nfs://198.18.210.1/export/secondary" = "{root}"}}\n',
-    )  # fmt: skip
+    )
     assert {k: set(v) for k, v in got.items()} == {
         "good": EXPECTED["good"],
         "corrupted": EXPECTED["corrupted"],
@@ -241,3 +248,20 @@ def test_hash_throughput_is_measured(tmp_path):
     ours = hash_file(f, "sha256")
     theirs = subprocess.run(["sha256sum", str(f)], capture_output=True, text=True, check=True).stdout.split()[0]
     assert ours["digest"] == theirs and ours["bytes"] == 8 << 20 and ours["seconds"] >= 0
+
+
+def test_nothing_selected_and_no_way_to_read(store_site, mariadb, site, db_env, tmp_path):
+    from tests.services import free_port
+
+    cfg = write_config(tmp_path / "n.toml", db_config(mariadb, site.database) + "\n[images]\n")
+    r = run_cli("triage", "--config", str(cfg), "--only", "images", "--format", "json", env=db_env)
+    assert [f["code"] for f in json.loads(r.stdout)["findings"]] == ["IMAGES_NOT_SELECTED"]
+    unreachable = _triage(
+        tmp_path,
+        mariadb,
+        site,
+        db_env,
+        f'templates = ["good"]\nssvm_hosts = ["127.0.0.1:{free_port()}"]\n',
+        "\n[ssh]\nconnect_timeout_s = 2\n",
+    )
+    assert set(unreachable["good"]) == {("TEMPLATE_NOT_VERIFIED", "UNKNOWN")}

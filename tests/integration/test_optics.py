@@ -50,6 +50,7 @@ def fleet():
         [
             Port("xe-0/0/0", rx_dbm=-19.74, tx_dbm=-10.31),
             Port("et-0/0/48", rx_dbm=-2.0, lanes=[-1.0, -1.5, -2.0, -15.0]),
+            Port("xe-0/0/2", rx_dbm=-3.0, tx_dbm=3.4),  # above the optic's +3 dBm Tx high alarm
         ],
     )
     hw = Switch("hw1", "huawei", [Port("10GE1/0/1", rx_dbm=-5.2, tx_dbm=-2.3)])
@@ -125,6 +126,7 @@ def test_every_vendor_decodes_and_every_code_comes_out(sims, tmp_path):
     assert ("OPTICS_RX_HIGH", "CRIT") in got["spine1:TenGigabitEthernet1/1/2"]
     assert {("OPTICS_TX_LOW", "CRIT"), ("OPTICS_BIAS_OUT_OF_RANGE", "CRIT")} <= got["spine1:TenGigabitEthernet1/1/3"]
     assert ("OPTICS_RX_LOW", "CRIT") in got["jnx1:xe-0/0/0"]
+    assert got["jnx1:xe-0/0/2"] == {("OPTICS_TX_HIGH", "CRIT")}
     assert ("OPTICS_RX_LOW", "CRIT") in got["jnx1:et-0/0/48/3"]  # one dim lane of a QSFP
     assert ("OPTICS_THRESHOLDS_SUSPECT", "WARN") in got["leaf2:Ethernet1"]
     assert ("OPTICS_RX_LOW", "CRIT") in got["leaf2:Ethernet1"]  # judged against the standard levels instead

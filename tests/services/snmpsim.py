@@ -169,6 +169,10 @@ def _juniper(sw: Switch) -> list[tuple[tuple[int, ...], str]]:
             10: round(t["rx_low_alarm"] * 100),
             11: round(t["rx_high_warn"] * 100),
             12: round(t["rx_low_warn"] * 100),
+            17: 300,  # Tx high alarm +3 dBm, low alarm −10.5, high warning +2, low warning −8.5
+            18: -1050,
+            19: 200,
+            20: -850,
             21: 75,
             22: -5,
             23: 70,
@@ -305,7 +309,7 @@ def simulators(groups: Sequence[Sequence[tuple[str, Switch]]], v3: bool = False)
                     args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}
                 )
             )
-        until = time.monotonic() + 60
+        until = time.monotonic() + 60 + sum(len(g) for g in groups)  # each data file is indexed at start
         for n, sim in enumerate(sims):
             if not _ready(sim, v3, until):
                 unavailable(f"snmpsim did not answer: {(root / f'sim{n}.log').read_text(errors='replace')[-800:]}")
