@@ -4,7 +4,7 @@ Writes (once, cached in $TMPDIR) a SIZE_MB file (default 1024) of incompressible
 run hashes it three times each with
 
 - ``sha256sum FILE`` (the baseline: coreutils, what the check runs on an SSVM), and
-- ``checks.images.hash_file(FILE, "sha256")`` (what the check runs on a local mount and `image lint`),
+- ``diagnostics.sources.templatefiles.hash_file(FILE, "sha256")`` (what the check runs on a local mount and `image lint`),
 
 alternating, after one untimed read that puts the file in the page cache. Prints every time, the best of
 each, the throughput in MiB/s and the ratio.
@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from checks.images import hash_file  # noqa: E402
+from diagnostics.sources.templatefiles import hash_file  # noqa: E402
 
 
 def blob(size_mb: int) -> Path:

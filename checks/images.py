@@ -14,11 +14,9 @@ password, no private keys, cloud-init installed and enabled, an empty machine-id
 
 from __future__ import annotations
 
-import hashlib
 import re
 import shlex
 import stat
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -30,7 +28,7 @@ from diagnostics.check import Check, CheckContext, Code, Params, RawEvidence
 from diagnostics.config import Settings
 from diagnostics.inventory import Inventory, parse_nfs_url, ssvm_mount_uuid
 from diagnostics.model import Evidence, EvidenceKind, Finding, Metric, Severity
-from diagnostics.sources import diskimage, ssh
+from diagnostics.sources import diskimage, ssh, templatefiles
 from diagnostics.sources.errors import SourceError
 from diagnostics.units import iec_bytes
 
@@ -87,7 +85,6 @@ ALGORITHMS = {
     "SHA-512": "sha512",
 }
 HEX_LENGTHS = {32: "md5", 40: "sha1", 56: "sha224", 64: "sha256", 96: "sha384", 128: "sha512"}
-CHUNK = 4 << 20
 
 
 class ImagesParams(Params):
@@ -210,34 +207,13 @@ def image_facts(path: Path, with_hygiene: bool = True) -> dict[str, Any]:
     return facts
 
 
-def hash_file(path: Path, algorithm: str, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Stream ``path`` through hashlib; the digest, bytes and measured throughput."""
-    h = hashlib.new(algorithm)
-    t0, done = time.monotonic(), 0
-    with path.open("rb", buffering=0) as f:
-        buf = bytearray(CHUNK)
-        view = memoryview(buf)
-        while n := f.readinto(buf):
-            h.update(view[:n])
-            done += n
-            if progress:
-                progress(n)
-    elapsed = time.monotonic() - t0
-    return {
-        "digest": h.hexdigest(),
-        "bytes": done,
-        "seconds": round(elapsed, 3),
-        "mib_per_s": round(done / 2**20 / elapsed, 1) if elapsed > 0 else None,
-    }
-
-
 def lint_paths(paths: Sequence[str], progress: Callable[[int], None] | None = None) -> RawEvidence:
     """collect for ``csdiag image lint``: the facts of each local image, and its SHA-256 to register."""
     images = []
     for p in paths:
         facts = image_facts(Path(p))
         if "error" not in facts:
-            facts["sha256"] = hash_file(Path(p), "sha256", progress)
+            facts["sha256"] = templatefiles.hash_file(Path(p), "sha256", progress)
         images.append(facts)
     return RawEvidence(data={"mode": "lint", "images": images})
 
@@ -312,9 +288,8 @@ def parse_ssvm(stdout: str) -> dict[str, Any]:
             f = rest.split()
             if len(f) >= 7 and f[4].isdigit():
                 out["files"][" ".join(f[6:])] = int(f[4])
-        elif tag == "PROP" and "=" in rest and not rest.startswith("#"):
-            k, _, v = rest.partition("=")
-            out["properties"][k.strip()] = v.strip()
+        elif tag == "PROP":
+            out["properties"].update(templatefiles.properties(rest))
         elif tag == "SIZE" and rest.strip().isdigit():
             out["size"] = int(rest)
         elif tag == "HASH":
@@ -338,28 +313,6 @@ def _num(s: str) -> bool:
     except ValueError:
         return False
     return True
-
-
-def _local(folder: Path, algorithm: str | None, lint: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"exists": folder.is_dir(), "files": {}, "properties": {}}
-    if not out["exists"]:
-        return out
-    out["files"] = {p.name: p.stat().st_size for p in folder.iterdir() if p.is_file()}
-    props = folder / "template.properties"
-    if props.is_file():
-        for line in props.read_text(errors="replace").splitlines():
-            if "=" in line and not line.startswith("#"):
-                k, _, v = line.partition("=")
-                out["properties"][k.strip()] = v.strip()
-    name = out["properties"].get("filename")
-    image = folder / name if name else None
-    if image is not None and image.is_file():
-        out["size"] = image.stat().st_size
-        if algorithm:
-            out["hash"] = {"rc": 0, **hash_file(image, algorithm)}
-        if lint:
-            out["lint"] = image_facts(image)
-    return out
 
 
 def collect(ctx: CheckContext[ImagesParams]) -> RawEvidence:
@@ -404,7 +357,9 @@ def collect(ctx: CheckContext[ImagesParams]) -> RawEvidence:
         if local:
             copy["vantage"] = "this host"
             try:
-                copy.update(_local(Path(local) / folder, algorithm, cfg.lint), mount=local)
+                copy.update(templatefiles.read_folder(Path(local) / folder, algorithm), mount=local)
+                if cfg.lint and "image" in copy:
+                    copy["lint"] = image_facts(Path(copy["image"]))
             except OSError as exc:
                 copy["error"] = {"kind": "Unreachable", "message": f"{local}: {exc.strerror or exc}"}
         else:

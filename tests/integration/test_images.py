@@ -241,7 +241,7 @@ def test_gate_verify_checksum(store_site, mariadb, site, db_env, tmp_path):
 
 def test_hash_throughput_is_measured(tmp_path):
     """A small stand-in for bench/images.py: hashlib against sha256sum on the same file."""
-    from checks.images import hash_file
+    from diagnostics.sources.templatefiles import hash_file
 
     f = tmp_path / "blob"
     f.write_bytes(bytes(8 << 20))
