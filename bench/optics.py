@@ -71,7 +71,11 @@ class Relay:
                     relay.loop.create_datagram_endpoint(Back, remote_addr=("127.0.0.1", relay.target))
                 )
 
-        await self.loop.create_datagram_endpoint(Front, local_addr=("127.0.0.1", self.port))
+        self.front, _ = await self.loop.create_datagram_endpoint(Front, local_addr=("127.0.0.1", self.port))
+
+    def close(self) -> None:
+        self.loop.call_soon_threadsafe(self.front.close)
+        self.loop.call_soon_threadsafe(self.loop.stop)
 
 
 def columns(vendor: str) -> list[str]:
@@ -125,6 +129,8 @@ def main() -> None:
             t_base, rows_base = baseline(switches, ports)
             t_ours, rows_ours = ours(switches, ports)
             t_two, _ = ours(switches, ports, workers=2)
+            for relay in relays.values():
+                relay.close()
         print(f"{n:>8} {t_base:>13.2f}s {t_ours:>12.2f}s {t_base / t_ours:>6.1f}× {t_two:>9.2f}s {rows_ours:>8}"
               + ("" if rows_base == rows_ours else f"  (net-snmp rows {rows_base})"))  # fmt: skip
 

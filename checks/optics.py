@@ -221,41 +221,38 @@ def port_selected(port: str, patterns: list[str]) -> bool:
     return False
 
 
+def _standard(kind: str, otype: str, params: OpticsParams) -> tuple[dict[str, float], str]:
+    """The standard's levels for the optic type. An assumed type (none known for the port) lends only its
+    low levels: a dim signal is a fault on any optic, a strong one is normal on many."""
+    known = otype in STANDARD
+    table = STANDARD[otype] if known else STANDARD.get(params.default_type, {})
+    keys = ("low_alarm", "low_warn", "high_warn") if known else ("low_alarm", "low_warn")
+    levels = {k: table[f"{kind}_{k}"] for k in keys if f"{kind}_{k}" in table}
+    return levels, f"standard {otype}" if known else f"assumed {params.default_type}"
+
+
 def _levels(kind: str, v: dec.Value, params: OpticsParams, otype: str) -> tuple[dict[str, float], str, bool]:
-    """(levels, where they came from, were the optic's own nonsense)."""
-    std = STANDARD.get(otype, STANDARD.get(params.default_type, {}))
+    """(levels, where they came from, were the optic's own nonsense): an override > the optic's own when
+    sane > the standard's (power) or the defaults (temperature, bias)."""
+    if kind in ("rx", "tx"):
+        base, origin = _standard(kind, otype, params)
+    elif kind == "temp":
+        base, origin = {"high_warn": params.temp_high_warn, "high_alarm": params.temp_high_alarm}, "default"
+    elif kind == "bias":
+        base, origin = {"low_alarm": params.bias_low_ma, "high_alarm": params.bias_high_ma}, "default"
+    else:
+        base, origin = {}, "default"
     override = {
-        k: val
-        for k, val in (
-            ("low_warn", getattr(params, f"{kind}_low_warn", None)),
-            ("low_alarm", getattr(params, f"{kind}_low_alarm", None)),
-        )
-        if val is not None
+        name: level
+        for name in ("low_warn", "low_alarm")
+        if (level := getattr(params, f"{kind}_{name}", None)) is not None
     }
     own = dict(v.thresholds)
     suspect = bool(own) and not _sane(kind, own)
-    if kind in ("rx", "tx"):
-        # an assumed type (none known for the port) lends only its low levels: a dim signal is a fault on
-        # any optic, a strong one is normal on many
-        keys = ("low_alarm", "low_warn") if otype not in STANDARD else ("low_alarm", "low_warn", "high_warn")
-        std = std if otype in STANDARD else STANDARD.get(params.default_type, {})
-        base = {k: std[f"{kind}_{k}"] for k in keys if f"{kind}_{k}" in std}
-    elif kind == "temp":
-        base = {"high_warn": params.temp_high_warn, "high_alarm": params.temp_high_alarm}
-    elif kind == "bias":
-        base = {"low_alarm": params.bias_low_ma, "high_alarm": params.bias_high_ma}
-    else:
-        base = {}
+    usable = own if own and not suspect else base
     if override:
-        return {**(own if own and not suspect else base), **override}, "override", suspect
-    if own and not suspect:
-        return own, "optic", False
-    origin = (
-        (f"standard {otype}" if otype in STANDARD else f"assumed {params.default_type}")
-        if kind in ("rx", "tx")
-        else "default"
-    )
-    return base, origin, suspect
+        return {**usable, **override}, "override", suspect
+    return usable, "optic" if usable is own else origin, suspect
 
 
 def _sane(kind: str, t: Mapping[str, float]) -> bool:

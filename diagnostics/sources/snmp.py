@@ -14,7 +14,7 @@ import asyncio
 import functools
 import tempfile
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -229,7 +229,3 @@ def _sweep_one(
         return {t.name: r for (t, _), r in zip(jobs, results, strict=True)}
 
     return asyncio.run(run())
-
-
-def column(result: Mapping[str, Any], oid: str) -> dict[str, Any]:
-    return dict((result.get("columns") or {}).get(oid) or {})

@@ -5,7 +5,6 @@ context name."""
 
 from __future__ import annotations
 
-import math
 import os
 import shutil
 import subprocess
@@ -309,7 +308,7 @@ def simulators(groups: Sequence[Sequence[tuple[str, Switch]]], v3: bool = False)
                     args, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "SNMPSIM_ALLOW_ROOT": "true"}
                 )
             )
-        until = time.monotonic() + 60 + sum(len(g) for g in groups)  # each data file is indexed at start
+        until = time.monotonic() + 120 + 3 * sum(len(g) for g in groups)  # each data file is indexed at start
         for n, sim in enumerate(sims):
             if not _ready(sim, v3, until):
                 unavailable(f"snmpsim did not answer: {(root / f'sim{n}.log').read_text(errors='replace')[-800:]}")
@@ -322,10 +321,6 @@ def simulators(groups: Sequence[Sequence[tuple[str, Switch]]], v3: bool = False)
             except subprocess.TimeoutExpired:
                 proc.kill()
         shutil.rmtree(root, ignore_errors=True)
-
-
-def dbm(mw: float) -> float:
-    return 10 * math.log10(mw)
 
 
 def many(
