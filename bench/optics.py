@@ -60,12 +60,15 @@ class Relay:
             def datagram_received(self, data, client):  # type: ignore[no-untyped-def]
                 front = self
 
-                class Back(asyncio.DatagramProtocol):
+                class Back(asyncio.DatagramProtocol):  # one socket per request, closed after its reply
                     def connection_made(self, transport):  # type: ignore[no-untyped-def]
+                        self.transport = transport
                         transport.sendto(data)
+                        relay.loop.call_later(10, transport.close)  # no reply: do not leak the socket
 
                     def datagram_received(self, reply, _):  # type: ignore[no-untyped-def]
                         relay.loop.call_later(relay.delay, front.transport.sendto, reply, client)
+                        self.transport.close()
 
                 relay.loop.create_task(
                     relay.loop.create_datagram_endpoint(Back, remote_addr=("127.0.0.1", relay.target))
