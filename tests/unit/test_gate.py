@@ -150,6 +150,7 @@ def test_junit_from_triage_is_valid_and_escapes(tmp_path):
         "images",
         "logs",
         "mtu",
+        "optics",
         "platform",
         "reach",
         "ssvm",
