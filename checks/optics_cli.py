@@ -120,35 +120,33 @@ def _thresholds(row: Mapping[str, str], prefix: str) -> dict[str, float]:
     return out
 
 
-def _readings_cisco(rows: list[dict[str, str]]) -> list[dec.Reading]:
-    out = []
-    for r in rows:
-        reading = dec.Reading(port=r["INTERFACE"], source="show interfaces transceiver")
-        for kind, value in (
-            ("rx", _power(r.get("RX_POWER"), r.get("RX_FLAG"))),
-            ("tx", _power(r.get("TX_POWER"), r.get("TX_FLAG"))),
-            ("temp", _plain(r.get("TEMPERATURE"), flag=r.get("TEMPERATURE_FLAG"))),
-            ("voltage", _plain(r.get("VOLTAGE"), flag=r.get("VOLTAGE_FLAG"))),
-            ("bias", _plain(r.get("CURRENT"), flag=r.get("CURRENT_FLAG"))),
-        ):
-            if value is not None:
-                reading.values[kind] = value
-        if reading.values:
-            out.append(reading)
-    return out
+# kind → (value column, flag column or None, parser), per table layout
+_CISCO = {
+    "rx": ("RX_POWER", "RX_FLAG", "power"),
+    "tx": ("TX_POWER", "TX_FLAG", "power"),
+    "temp": ("TEMPERATURE", "TEMPERATURE_FLAG", "plain"),
+    "voltage": ("VOLTAGE", "VOLTAGE_FLAG", "plain"),
+    "bias": ("CURRENT", "CURRENT_FLAG", "plain"),
+}
+_ARISTA = {
+    "rx": ("RX_POWER", None, "power"),
+    "tx": ("TX_POWER", None, "power"),
+    "temp": ("TEMP", None, "plain"),
+    "voltage": ("VOLTAGE", None, "plain"),
+    "bias": ("BIAS_CURRENT", None, "plain"),
+}
 
 
-def _readings_arista(rows: list[dict[str, Any]]) -> list[dec.Reading]:
+def _readings_table(
+    rows: list[dict[str, Any]], port: str, layout: Mapping[str, tuple[str, str | None, str]]
+) -> list[dec.Reading]:
+    """One reading per row of a `show interfaces transceiver` table (a row of N/A is no optic)."""
     out = []
     for r in rows:
-        reading = dec.Reading(port=r["PORT"], source="show interfaces transceiver")
-        for kind, value in (
-            ("rx", _power(r.get("RX_POWER"))),
-            ("tx", _power(r.get("TX_POWER"))),
-            ("temp", _plain(r.get("TEMP"))),
-            ("voltage", _plain(r.get("VOLTAGE"))),
-            ("bias", _plain(r.get("BIAS_CURRENT"))),
-        ):
+        reading = dec.Reading(port=r[port], source="show interfaces transceiver")
+        for kind, (column, flag, parser) in layout.items():
+            fl = r.get(flag) if flag else None
+            value = _power(r.get(column), fl) if parser == "power" else _plain(r.get(column), flag=fl)
             if value is not None:
                 reading.values[kind] = value
         if reading.values:
@@ -265,9 +263,9 @@ def parse(platform: str, outputs: Mapping[str, str]) -> dict[str, Any]:
     rows = parsed.get("transceiver", [])
     types = {str(r["PORT"]): str(r["TYPE"]) for r in parsed.get("status", []) if r.get("PORT") and r.get("TYPE")}
     if platform == "cisco_ios":
-        readings = _readings_cisco(rows)
+        readings = _readings_table(rows, "INTERFACE", _CISCO)
     elif platform == "arista_eos":
-        readings = _readings_arista(rows)
+        readings = _readings_table(rows, "PORT", _ARISTA)
     elif platform == "juniper_junos":
         readings = _readings_junos(rows)
     else:
