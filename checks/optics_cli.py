@@ -167,28 +167,10 @@ def _readings_junos(rows: list[dict[str, str]]) -> list[dec.Reading]:
             if value is not None:
                 value.thresholds = dict(limits.get(kind, {}))
                 reading.values[kind] = value
-        temp = _plain(r.get("TEMPERATURE"))
-        if temp is not None:
-            temp.thresholds = {
-                k: v
-                for k, v in (
-                    ("high_alarm", _num(r.get("TEMP_HIGH_ALARM"))),
-                    ("high_warn", _num(r.get("TEMP_HIGH_WARN"))),
-                )
-                if v is not None
-            }
-            reading.values["temp"] = temp
-        bias = _plain(r.get("BIAS_MA"))
-        if bias is not None:
-            bias.thresholds = {
-                k: v
-                for k, v in (
-                    ("high_alarm", _num(r.get("BIAS_HIGH_ALARM"))),
-                    ("low_alarm", _num(r.get("BIAS_LOW_ALARM"))),
-                )
-                if v is not None
-            }
-            reading.values["bias"] = bias
+        for kind, column, prefix in (("temp", "TEMPERATURE", "TEMP"), ("bias", "BIAS_MA", "BIAS")):
+            if (value := _plain(r.get(column))) is not None:
+                value.thresholds = _thresholds(r, prefix)
+                reading.values[kind] = value
         if (volt := _plain(r.get("VOLTAGE"))) is not None:
             reading.values["voltage"] = volt
         if reading.values:
