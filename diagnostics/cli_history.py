@@ -92,7 +92,7 @@ def report(
         run = _run(settings, parse_names(only), parse_names(skip), None)
     past = record(settings, run)
     run = damp(run, past.changes, settings.report.crit_after_runs)
-    found = trends.trends(run, past.series)
+    found = trends.notable(trends.trends(run, past.series))
     pictures = charts.charts(run, past.runs, found)
     csv_text = csvfile.render(run, past.changes)
     html_text = html.render(run, past.changes, trends=found, charts=pictures)

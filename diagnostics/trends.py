@@ -3,7 +3,9 @@
 A metric that a check measures with warn/crit levels (storage available bytes against 3 × / 4 × the
 largest template, Rx power against the optic's low-warning level, …) gets a least-squares line through
 its recent points; if the line heads towards a level it has not crossed yet, the crossing day is the
-forecast. Pure computation on recorded points: the history store supplies them.
+forecast. A counter (unit ``count``: interface input and FCS errors) gets the same line through its points
+since its last reset: its slope is the error rate per day. Pure computation on recorded points: the
+history store supplies them.
 """
 
 from __future__ import annotations
@@ -82,6 +84,15 @@ def trend(check: str, target: str, metric: Metric, points: Sequence[tuple[dateti
     )
 
 
+def since_reset(points: Sequence[tuple[datetime, float]]) -> list[tuple[datetime, float]]:
+    """A counter's points after its last decrease (a reboot, a cleared or wrapped counter)."""
+    start = 0
+    for i in range(1, len(points)):
+        if points[i][1] < points[i - 1][1]:
+            start = i
+    return list(points[start:])
+
+
 def trends(run: Run, series: Iterable[Mapping[str, object]]) -> list[Trend]:
     """Trends of the run's levelled metrics, from ``series`` rows (History.series: at, check, target,
     name, value) — the run's own values included if recorded. Most urgent crossing first."""
@@ -95,12 +106,19 @@ def trends(run: Run, series: Iterable[Mapping[str, object]]) -> list[Trend]:
     out = []
     for f in run.findings:
         for m in f.metrics:
-            if m.direction not in ("lower", "upper") or (m.warn is None and m.crit is None) or m.value is None:
+            levelled = m.direction in ("lower", "upper") and (m.warn is not None or m.crit is not None)
+            if m.value is None or not (levelled or m.unit == "count"):
                 continue
             pts = dict(by_key.get((f.check, f.target, m.name), {}))
             pts[run.finished] = float(m.value)
-            if len(pts) >= MIN_POINTS:
-                out.append(trend(f.check, f.target, m, list(pts.items())))
+            points = sorted(pts.items()) if levelled else since_reset(sorted(pts.items()))
+            if len(points) >= MIN_POINTS:
+                out.append(trend(f.check, f.target, m, points))
     never = datetime.max.replace(tzinfo=run.finished.tzinfo)
     out.sort(key=lambda t: (min(t.crossings.values(), default=never), t.label))
     return out
+
+
+def notable(found: Sequence[Trend]) -> list[Trend]:
+    """What a report shows: series forecast to cross a level, and counters that are rising."""
+    return [t for t in found if t.crossings or (t.unit == "count" and (t.slope_per_day or 0) > 0)]

@@ -124,3 +124,23 @@ def test_report_across_runs_marks_changes_forecasts_and_damps(tmp_path):
     assert len(re.findall(r'<figure id="chart-', page)) >= 3  # by check, per run, the trend
     csv = (out0 / "findings.csv").read_text()
     assert ",resolved," in csv and "NFS_READ_ONLY" in csv
+
+
+def test_error_counters_give_a_rate_per_day_since_their_last_reset():
+    m = Metric(name="in_errors", value=130, unit="count")
+    f = Finding(
+        check="optics", code="OPTICS_OK", severity=Severity.INFO, target="leaf1:Ethernet49", summary="ok", metrics=[m]
+    )
+    history = [
+        {
+            "at": (NOW - timedelta(days=d)).isoformat(),
+            "check": "optics",
+            "target": "leaf1:Ethernet49",
+            "name": "in_errors",
+            "value": v,
+        }
+        for d, v in ((5, 900), (3, 10), (2, 50), (1, 90))  # cleared between day 5 and day 3
+    ]
+    [t] = trends(Run(id="r", started=NOW, finished=NOW, tool_version="t", config={}, checks=(), findings=(f,)), history)
+    assert t.slope_per_day == pytest.approx(40.0)  # 40 new errors a day since the reset
+    assert t.crossings == {}
