@@ -51,6 +51,7 @@ CODES = (
     Code(code="OPTICS_NOT_SUPPORTED", severity=Severity.UNKNOWN, meaning="no DOM readings from this device"),
     Code(code="OPTICS_READING_INVALID", severity=Severity.UNKNOWN, meaning="a sensor value that cannot be decoded"),
     Code(code="SWITCH_UNREACHABLE", severity=Severity.UNKNOWN, meaning="the switch did not answer (reason)"),
+    Code(code="OPTICS_NOT_CONFIGURED", severity=Severity.UNKNOWN, meaning="no [[switches]] in the config"),
 )
 # Standard levels per optic type (optics.md §5): Rx low alarm/warn, Tx low alarm/warn, channel insertion loss.
 STANDARD: dict[str, dict[str, float]] = {
@@ -311,6 +312,18 @@ def _link_types(links: list[Mapping[str, Any]]) -> dict[str, str]:
 
 def evaluate(raw: RawEvidence, params: OpticsParams) -> Iterator[Finding]:
     data = raw.data
+    if not data.get("switches"):
+        yield Finding(
+            check=NAME,
+            code="OPTICS_NOT_CONFIGURED",
+            severity=Severity.UNKNOWN,
+            target="optics",
+            summary="no [[switches]] in the configuration: the optics of the storage and template paths are not "
+            "checked",
+            remediation="Add a [[switches]] entry (name, host, platform, snmp or ssh) per switch on those paths, "
+            "or run without this check (--skip optics).",
+        )
+        return
     decoded: dict[str, dec.Device] = {}
     types = _link_types(data.get("links", []))
     for name, sw in data.get("switches", {}).items():

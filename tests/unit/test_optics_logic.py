@@ -114,3 +114,10 @@ def test_span_loss_expectations():
     assert optics.expected_loss(link, optics.OpticsParams()) == (6.1, "10 km × 0.4 dB/km + 2 connectors")
     assert optics.expected_loss({"type": "10GBASE-SR"}, optics.OpticsParams())[0] == 2.6
     assert optics.expected_loss(None, optics.OpticsParams())[0] == 6.2  # the default type's
+
+
+def test_no_switches_is_said_not_passed():
+    [finding] = optics.CHECK.evaluate(
+        RawEvidence(data={"switches": {}, "links": [], "previous": {}}), optics.OpticsParams()
+    )
+    assert (finding.code, finding.severity.value) == ("OPTICS_NOT_CONFIGURED", "UNKNOWN")
