@@ -28,7 +28,7 @@ from diagnostics.check import Check, CheckContext, Code, Params, RawEvidence
 from diagnostics.config import Settings
 from diagnostics.inventory import Inventory, parse_nfs_url, ssvm_mount_uuid
 from diagnostics.model import Evidence, EvidenceKind, Finding, Metric, Severity
-from diagnostics.sources import diskimage, ssh, templatefiles
+from diagnostics.sources import diskimage, mountprobe, ssh, templatefiles
 from diagnostics.sources.errors import SourceError
 from diagnostics.units import iec_bytes
 
@@ -93,6 +93,7 @@ class ImagesParams(Params):
     expect_format: str = Field("qcow2", description="qcow2 (thin expected) or raw (nothing expected)")
     thin_ratio: float = Field(0.9, gt=0, le=1, description="allocated/virtual at or above this is fully allocated")
     hash_timeout_s: float = Field(3600, gt=0, le=86400, description="deadline of one remote hash")
+    mount_probe_timeout_s: float = Field(10, gt=0, le=300, description="a local mount that does not answer")
 
 
 # --- facts of an image (collect) ---------------------------------------------------------------------------
@@ -346,6 +347,7 @@ def collect(ctx: CheckContext[ImagesParams]) -> RawEvidence:
     results = data.get("results") or {}
     inv = Inventory.from_results(results) if "ssvms" in results else None
     copies = []
+    alive: dict[str, dict[str, Any]] = {}  # local mount → its probe, once per run
     deadline = ctx.timeout(params.hash_timeout_s + 60)
     for row in results.get("templates", []):
         parsed = parse_checksum(row.get("checksum"))
@@ -354,7 +356,15 @@ def collect(ctx: CheckContext[ImagesParams]) -> RawEvidence:
         folder = str(install.parent) if install.name else f"template/tmpl/{row['account_id']}/{row['template_id']}"
         copy: dict[str, Any] = {"row": row, "folder": folder, "algorithm": algorithm}
         local = cfg.local_mounts.get(row["store_url"]) or cfg.local_mounts.get(str(row["store_id"]))
-        if local:
+        if local and local not in alive:
+            # statvfs in a child with a deadline first: reading a dead hard NFS mount here would hang the run
+            alive[local] = mountprobe.probe(local, params.mount_probe_timeout_s, write=False)
+        if local and (alive[local].get("stuck") or alive[local].get("error")):
+            state = alive[local]
+            why = state.get("detail") if state.get("stuck") else (state.get("error") or {}).get("message")
+            copy.update(vantage="this host", mount=local)
+            copy["error"] = {"kind": "Timeout" if state.get("stuck") else "Unreachable", "message": f"{local}: {why}"}
+        elif local:
             copy["vantage"] = "this host"
             try:
                 copy.update(templatefiles.read_folder(Path(local) / folder, algorithm), mount=local)

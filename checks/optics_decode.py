@@ -78,7 +78,6 @@ COLUMNS["sonic"] = COLUMNS["arista_eos"]
 
 NO_LIGHT_DBM = -30.0  # at or below: dark (−40 floors, −30 Arista dark lanes, −33.97 seen)
 UNDERFLOW, OVERFLOW = -1_000_000_000, 1_000_000_000
-KINDS = ("rx", "tx", "temp", "bias", "voltage")
 
 
 @dataclass

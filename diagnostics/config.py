@@ -374,6 +374,9 @@ class SwitchSshSettings(_Strict):
         _one_source(self, "password")
         return self
 
+    def password_secret(self, key: str) -> Secret | None:
+        return _secret_of(self, "password", key)
+
 
 Transport = Literal["snmp", "ssh"]
 
@@ -528,7 +531,7 @@ class Settings(_Strict):
                     for name in ("community", "auth_key", "priv_key")
                     if (sec := sw.snmp.secret(name, f"switches[{i}].snmp.{name}"))
                 ]
-            if sw.ssh is not None and (sec := _secret_of(sw.ssh, "password", f"switches[{i}].ssh.password")):
+            if sw.ssh is not None and (sec := sw.ssh.password_secret(f"switches[{i}].ssh.password")):
                 found.append(sec)
         return found
 

@@ -18,7 +18,7 @@ def collect(sw: SwitchSettings, ssh_defaults: SshSettings, timeout_s: float) -> 
     from pathlib import Path
 
     from checks.optics_cli import COMMANDS
-    from diagnostics.config import ConfigError, _secret_of
+    from diagnostics.config import ConfigError
 
     cfg = sw.ssh
     assert cfg is not None
@@ -26,7 +26,7 @@ def collect(sw: SwitchSettings, ssh_defaults: SshSettings, timeout_s: float) -> 
     if not commands:
         return {"error": {"kind": "NotFound", "message": f"no CLI commands known for {sw.platform}: use SNMP"}}
     try:
-        secret = _secret_of(cfg, "password", f"switches.{sw.name}.ssh.password")
+        secret = cfg.password_secret(f"switches.{sw.name}.ssh.password")
         password = secret.reveal() if secret else None
     except ConfigError as exc:
         return {"error": {"kind": "AuthFailed", "message": str(exc)}}

@@ -265,3 +265,24 @@ def test_nothing_selected_and_no_way_to_read(store_site, mariadb, site, db_env, 
         "\n[ssh]\nconnect_timeout_s = 2\n",
     )
     assert set(unreachable["good"]) == {("TEMPLATE_NOT_VERIFIED", "UNKNOWN")}
+
+
+def test_a_hung_local_mount_is_not_verified_and_does_not_hang(store_site, mariadb, site, db_env, tmp_path):
+    import time
+
+    from tests.services.fusefs import fuse_mount
+
+    with fuse_mount("hang", tmp_path / "dead") as dead:
+        t0 = time.monotonic()
+        got = _triage(
+            tmp_path,
+            mariadb,
+            site,
+            db_env,
+            f'templates = ["good"]\nlocal_mounts = {{"nfs://198.18.210.1/export/secondary" = "{dead}"}}\n',
+            "\n[thresholds.images]\nmount_probe_timeout_s = 2\n",
+        )
+        elapsed = time.monotonic() - t0
+    assert set(got["good"]) == {("TEMPLATE_NOT_VERIFIED", "UNKNOWN")}
+    assert "no answer from statvfs/open within 2 s" in got["good"][("TEMPLATE_NOT_VERIFIED", "UNKNOWN")]
+    assert elapsed < 20, elapsed
