@@ -95,6 +95,13 @@ class ImagesParams(Params):
     hash_timeout_s: float = Field(3600, gt=0, le=86400, description="deadline of one remote hash")
     mount_probe_timeout_s: float = Field(10, gt=0, le=300, description="a local mount that does not answer")
 
+    def deadline_s(self, settings: Settings) -> float | None:
+        """The check's deadline when it hashes (the runner raises [run] check_timeout_s to it): one image
+        hash may take ``hash_timeout_s``, plus the database, SSH set-up and the mount probe."""
+        if not (settings.images.all or settings.images.templates):
+            return None
+        return self.hash_timeout_s + self.mount_probe_timeout_s + 60
+
 
 # --- facts of an image (collect) ---------------------------------------------------------------------------
 

@@ -9,8 +9,10 @@ Layout (a folder, or the same folder as a ``.tar.gz``)::
     checks/<name>/files/<path>    RawEvidence.files, verbatim
 
 No secrets: checks never put them in evidence, the manifest holds only the redacted config summary,
-and as a last guard every secret value known to the settings is replaced by ``***`` in everything
-written.
+and everything written is redacted *structurally* first (:mod:`diagnostics.redaction`: values walked and
+replaced, keys never touched, before JSON serialisation), so a secret JSON would escape cannot slip
+through and a secret that happens to be part of a key (``public`` in ``public_ip``) does not rename it.
+The runner already redacted the evidence before evaluating it, so a bundle replays the live findings.
 """
 
 from __future__ import annotations
@@ -28,11 +30,12 @@ from typing import Any
 
 from diagnostics import __version__
 from diagnostics.check import RawEvidence
+from diagnostics.config import Secret
 from diagnostics.model import CheckStatus, utcnow
+from diagnostics.redaction import Redactor
 from diagnostics.runner import Outcome
 
 SCHEMA = "csdiag.bundle/1"
-_REDACTED = b"***"
 
 
 class BundleError(Exception):
@@ -67,45 +70,48 @@ def _safe_relpath(name: str) -> PurePosixPath:
     return p
 
 
-def _redact(blob: bytes, secrets: Iterable[str]) -> bytes:
-    for s in secrets:
-        if len(s) >= 4:  # shorter values would redact ordinary text; such a secret is no secret
-            blob = blob.replace(s.encode(), _REDACTED)
-    return blob
+def _json_default(value: Any) -> Any:
+    if isinstance(value, Secret):
+        raise TypeError("a Secret cannot be written into a bundle")
+    return str(value)
 
 
 def write(
     path: Path, outcomes: Iterable[Outcome], *, config_summary: Mapping[str, Any], secrets: Iterable[str] = ()
 ) -> Path:
-    """Write a bundle to ``path`` (a folder, or a ``.tar.gz`` file) and return the path."""
-    secrets = list(secrets)
+    """Write a bundle to ``path`` (a folder, or a ``.tar.gz`` file) and return the path.
+
+    ``secrets`` are the secret values to keep out (``redaction.secret_values(settings)``)."""
+    redact = Redactor(secrets)
     files: dict[str, bytes] = {}
     checks = []
     for o in outcomes:
         checks.append(
-            {
-                "name": o.check.name,
-                "status": o.status.value,
-                "duration_s": round(o.duration_s, 3),
-                "error": o.error,
-                "params": o.params.model_dump(mode="json"),
-            }
+            redact(
+                {
+                    "name": o.check.name,
+                    "status": o.status.value,
+                    "duration_s": round(o.duration_s, 3),
+                    "error": o.error,
+                    "params": o.params.model_dump(mode="json"),
+                }
+            )
         )
         if o.raw is not None:
             base = f"checks/{o.check.name}"
-            files[f"{base}/evidence.json"] = json.dumps(o.raw.data, indent=2, sort_keys=True, default=str).encode()
+            data = redact(o.raw.data)
+            files[f"{base}/evidence.json"] = json.dumps(data, indent=2, sort_keys=True, default=_json_default).encode()
             for rel, blob in o.raw.files.items():
-                files[f"{base}/files/{_safe_relpath(rel)}"] = blob
+                files[f"{base}/files/{_safe_relpath(rel)}"] = redact.blob(blob)
     manifest = {
         "schema": SCHEMA,
         "tool_version": __version__,
         "created": utcnow().isoformat(),
         "host": socket.gethostname(),
-        "config": dict(config_summary),
+        "config": redact(dict(config_summary)),
         "checks": checks,
     }
-    files["manifest.json"] = json.dumps(manifest, indent=2, sort_keys=True).encode()
-    files = {name: _redact(blob, secrets) for name, blob in files.items()}
+    files["manifest.json"] = json.dumps(manifest, indent=2, sort_keys=True, default=_json_default).encode()
     try:
         if _is_tarball(path):
             path.parent.mkdir(parents=True, exist_ok=True)

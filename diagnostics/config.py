@@ -18,7 +18,6 @@ import re
 import stat
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -48,14 +47,46 @@ class ConfigError(Exception):
         super().__init__(": ".join(p for p in (self.file, key, message) if p))
 
 
-@dataclass(frozen=True)
 class Secret:
-    """A reference to a credential. ``reveal()`` reads it; nothing else ever shows it."""
+    """A reference to a credential. ``reveal()`` reads it; nothing else ever shows it.
 
-    key: str  # config key path, for error messages
-    env: str | None = None
-    file: Path | None = None
-    _literal: str | None = field(default=None, repr=False)
+    It cannot be serialised: pickling, copying into a dict (``vars``) or JSON-encoding it raises
+    ``TypeError``, and ``repr``/``str`` show only where it comes from. Evidence redaction
+    (:mod:`diagnostics.redaction`) turns one found in evidence into the marker.
+    """
+
+    __slots__ = ("_literal", "env", "file", "key")
+
+    def __init__(self, key: str, env: str | None = None, file: Path | None = None, _literal: str | None = None) -> None:
+        object.__setattr__(self, "key", key)  # config key path, for error messages
+        object.__setattr__(self, "env", env)
+        object.__setattr__(self, "file", file)
+        object.__setattr__(self, "_literal", _literal)
+
+    key: str
+    env: str | None
+    file: Path | None
+    _literal: str | None
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Secret is immutable")
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Secret):
+            return NotImplemented
+        return (self.key, self.env, self.file, self._literal) == (other.key, other.env, other.file, other._literal)
+
+    def __hash__(self) -> int:
+        return hash((self.key, self.env, self.file))
+
+    def __reduce_ex__(self, protocol: object) -> Any:
+        raise TypeError(f"{self} cannot be serialised")
+
+    def __copy__(self) -> Secret:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Secret:
+        return self
 
     @property
     def origin(self) -> str:
@@ -84,6 +115,9 @@ class Secret:
 
     def __str__(self) -> str:
         return f"<secret {self.origin}>"
+
+    def __repr__(self) -> str:
+        return f"Secret(key={self.key!r}, origin={self.origin!r})"
 
 
 class _Strict(BaseModel):
@@ -141,8 +175,40 @@ class DatabaseSettings(_Strict):
         return _secret_of(self, "password", "cloudstack.database.password")
 
 
+class ApiSettings(_Strict):
+    """``[cloudstack.api]``: CloudStack's HTTP API with a root-admin key (signature version 3)."""
+
+    endpoint: str = Field(description="the API URL, e.g. https://cloud.example.org/client/api")
+    api_key: str = Field(description="the key's public half (not a secret: it names the key)")
+    secret_key: str | None = Field(None, repr=False)
+    secret_key_env: str | None = None
+    secret_key_file: str | None = None
+    verify_tls: bool = True
+    ca_file: str | None = Field(None, description="verify the server with this CA bundle")
+    timeout_s: float = Field(10.0, gt=0, le=300, description="each HTTP request, within the check's deadline")
+    page_size: int = Field(500, ge=1, le=10000, description="lowered to the cloud's default.page.size if it refuses")
+    expires_s: int = Field(300, ge=30, le=3600, description="signature validity (signatureVersion=3)")
+
+    _literal_secret = field_validator("secret_key")(_private_literal)
+
+    @model_validator(mode="after")
+    def _one_secret(self) -> ApiSettings:
+        _one_source(self, "secret_key")
+        if _secret_of(self, "secret_key", "cloudstack.api.secret_key") is None:
+            raise ValueError("give secret_key_env or secret_key_file (the key's secret half)")
+        if not self.endpoint.startswith(("http://", "https://")):
+            raise ValueError("endpoint must be an http:// or https:// URL")
+        return self
+
+    def secret_key_secret(self) -> Secret:
+        secret = _secret_of(self, "secret_key", "cloudstack.api.secret_key")
+        assert secret is not None  # the validator requires one
+        return secret
+
+
 class CloudStackSettings(_Strict):
     database: DatabaseSettings | None = None
+    api: ApiSettings | None = None
 
 
 def _state_dir() -> Path:
@@ -514,6 +580,8 @@ class Settings(_Strict):
         found: list[Secret] = []
         if self.cloudstack.database and (s := self.cloudstack.database.password_secret()):
             found.append(s)
+        if self.cloudstack.api:
+            found.append(self.cloudstack.api.secret_key_secret())
         if s := self.ssh.passphrase_secret():
             found.append(s)
         if self.history.password_env or self.history.password_file:
@@ -533,6 +601,8 @@ class Settings(_Strict):
                 ]
             if sw.ssh is not None and (sec := sw.ssh.password_secret(f"switches[{i}].ssh.password")):
                 found.append(sec)
+        if self.email is not None and (sec := self.email.password_secret()):
+            found.append(sec)
         return found
 
     def verify_secrets(self) -> None:

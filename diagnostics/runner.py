@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from diagnostics.check import Check, CheckContext, RawEvidence
 from diagnostics.config import ConfigError, Settings
 from diagnostics.model import CheckRun, CheckStatus, Finding, Severity
+from diagnostics.redaction import Redactor, for_settings
 from diagnostics.sources.errors import SourceError
 
 log = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ def _validate(check: Check[Any], findings: list[Finding]) -> None:
             raise ValueError(f"evaluate() raised undeclared code {f.code}")
 
 
-def _work(job: Job, settings: Settings, deadline: float) -> tuple[RawEvidence | None, list[Finding]]:
+def _work(job: Job, settings: Settings, deadline: float, redact: Redactor) -> tuple[RawEvidence | None, list[Finding]]:
     raw = job.raw
     if job.replayed_failure is not None:
         status, reason = job.replayed_failure
@@ -111,11 +112,27 @@ def _work(job: Job, settings: Settings, deadline: float) -> tuple[RawEvidence | 
         raw = job.check.collect(CheckContext(settings=settings, params=job.params, deadline=deadline))
         if not isinstance(raw, RawEvidence):
             raise TypeError(f"collect() returned a {type(raw).__name__}, not RawEvidence")
+        # redacted before evaluate: the live findings are those a bundle of this evidence replays
+        raw = RawEvidence(data=redact(raw.data), files={k: redact.blob(v) for k, v in raw.files.items()})
     if not job.evaluate:
         return raw, []
     findings = list(job.check.evaluate(raw, job.params))
     _validate(job.check, findings)
     return raw, findings
+
+
+def job_timeout(job: Job, settings: Settings, default_s: float) -> float:
+    """A job's deadline: ``default_s``, raised (never lowered) to what the check's parameters ask for.
+
+    A parameters model may define ``deadline_s(settings) -> float | None``: the time one of its items
+    needs (``[thresholds.images] hash_timeout_s`` for one image hash). A per-item budget from the config
+    is honoured by raising the check's deadline, not silently capped by ``[run] check_timeout_s``.
+    Replays evaluate only and keep the default."""
+    if job.raw is not None or job.replayed_failure is not None:
+        return default_s
+    ask = getattr(job.params, "deadline_s", None)
+    wanted = ask(settings) if callable(ask) else None
+    return max(default_s, float(wanted)) if isinstance(wanted, int | float) else default_s
 
 
 def execute(
@@ -126,8 +143,12 @@ def execute(
     concurrency: int | None = None,
     progress: ProgressSink | None = None,
 ) -> list[Outcome]:
-    """Run ``jobs`` and return one outcome per job, in the jobs' order."""
+    """Run ``jobs`` and return one outcome per job, in the jobs' order.
+
+    Collected evidence and failure reasons are redacted (:mod:`diagnostics.redaction`) before they are
+    evaluated or returned."""
     timeout_s = settings.run.check_timeout_s if timeout_s is None else timeout_s
+    redact = for_settings(settings) if any(j.raw is None and j.replayed_failure is None for j in jobs) else Redactor()
     concurrency = settings.run.concurrency if concurrency is None else concurrency
     results: queue.Queue[tuple[int, float, BaseException | None, Any]] = queue.Queue()
     pending = list(range(len(jobs)))
@@ -136,21 +157,22 @@ def execute(
 
     def worker(i: int, deadline: float) -> None:
         try:
-            value = _work(jobs[i], settings, deadline)
+            value = _work(jobs[i], settings, deadline, redact)
         except BaseException as exc:  # reported as a finding; the run goes on
             results.put((i, time.monotonic(), exc, None))
         else:
             results.put((i, time.monotonic(), None, value))
 
+    budgets = [job_timeout(j, settings, timeout_s) for j in jobs]
     while pending or running:
         while pending and len(running) < concurrency:
             i = pending.pop(0)
             start = time.monotonic()
-            running[i] = (start, start + timeout_s)
+            running[i] = (start, start + budgets[i])
             if progress:
                 progress.started(jobs[i].check.name)
             threading.Thread(
-                target=worker, args=(i, start + timeout_s), name=f"check-{jobs[i].check.name}", daemon=True
+                target=worker, args=(i, start + budgets[i]), name=f"check-{jobs[i].check.name}", daemon=True
             ).start()
         next_deadline = min(d for _, d in running.values())
         try:
@@ -160,7 +182,7 @@ def execute(
             for i, (start, deadline) in list(running.items()):
                 if now >= deadline:
                     del running[i]
-                    reason = f"no result within its deadline of {timeout_s:g} s (abandoned)"
+                    reason = f"no result within its deadline of {budgets[i]:g} s (abandoned)"
                     outcomes[i] = _failed(jobs[i], CheckStatus.TIMEOUT, now - start, reason)
                     log.warning("check %s timed out after %.1f s", jobs[i].check.name, now - start)
                     if progress:
@@ -173,7 +195,7 @@ def execute(
         if exc is not None:
             known = isinstance(exc, SourceError | ConfigError)
             log.debug("check %s failed", job.check.name, exc_info=None if known else exc)
-            outcomes[i] = _failed(job, CheckStatus.FAILED, done_at - start, _describe(exc))
+            outcomes[i] = _failed(job, CheckStatus.FAILED, done_at - start, redact.text(_describe(exc)))
         else:
             raw, findings = value
             status = CheckStatus.COMPLETED

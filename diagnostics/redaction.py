@@ -1,0 +1,98 @@
+"""Structural redaction: secrets out of evidence before anything is evaluated, written or shown.
+
+The contract:
+
+- the data is *walked*: mapping keys are never changed, only values (strings, bytes, and any
+  :class:`~diagnostics.config.Secret` object, which becomes the marker whatever it holds);
+- every known secret value is replaced wherever it occurs inside a value, in the forms it takes in
+  text (as is, URL-quoted, JSON-escaped), so a secret that JSON would escape (``s3cr"et``,
+  ``pässwörd``) is caught before serialisation, not searched for after it;
+- the userinfo of any URL is replaced: ``http://user:pw@proxy:3128`` → ``http://***@proxy:3128``;
+- the marker is ``***`` unless a secret contains ``*``; then the first of ``#~^%`` that no secret
+  contains. So no secret can be re-formed across a marker and its neighbours, and redacting twice
+  gives the same result as redacting once (a bundle replays exactly what the live run evaluated).
+
+The runner redacts the raw evidence right after ``collect`` and before ``evaluate``, so live findings and
+the findings replayed from a bundle are computed from the same, already redacted, data.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from diagnostics.config import ConfigError, Secret, Settings
+
+_MARKER_CHARS = "*#~^%"
+# scheme://userinfo@ — userinfo without '/', '@' or whitespace (RFC 3986 allows none of those unescaped)
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s\"'<>]+)@")
+_URL_USERINFO_B = re.compile(rb"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s\"'<>]+)@")
+
+
+class Redactor:
+    """Replaces the given secret values (and URL userinfo) inside any JSON-like value."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        values = sorted({s for s in secrets if s}, key=len, reverse=True)
+        taken = "".join(values)
+        char = next((c for c in _MARKER_CHARS if c not in taken), "*")
+        self.marker = char * 3
+        forms: set[str] = set()
+        for s in values:
+            forms.add(s)
+            forms.add(quote(s, safe=""))
+            forms.add(json.dumps(s)[1:-1])
+            forms.add(json.dumps(s, ensure_ascii=False)[1:-1])
+        forms.discard("")
+        self._forms = sorted(forms, key=len, reverse=True)
+        self._pattern = re.compile("|".join(re.escape(f) for f in self._forms)) if self._forms else None
+        blobs = sorted({f.encode("utf-8") for f in self._forms}, key=len, reverse=True)
+        self._bytes_pattern = re.compile(b"|".join(re.escape(f) for f in blobs)) if blobs else None
+
+    def text(self, value: str) -> str:
+        """``value`` with every secret and every URL userinfo replaced by the marker."""
+        if self._pattern is not None:
+            value = self._pattern.sub(self.marker, value)
+        return _URL_USERINFO.sub(lambda m: f"{m['scheme']}{self.marker}@", value)
+
+    def blob(self, value: bytes) -> bytes:
+        """Raw bytes (a verbatim evidence file): secrets replaced; URL userinfo too when it is text."""
+        marker = self.marker.encode()
+        if self._bytes_pattern is not None:
+            value = self._bytes_pattern.sub(marker, value)
+        return _URL_USERINFO_B.sub(lambda m: m["scheme"] + marker + b"@", value)
+
+    def __call__(self, value: Any) -> Any:
+        """A copy of ``value`` with keys kept and values redacted (dicts, lists, tuples, str, bytes)."""
+        if isinstance(value, Secret):
+            return self.marker
+        if isinstance(value, str):
+            return self.text(value)
+        if isinstance(value, bytes | bytearray):
+            return self.blob(bytes(value))
+        if isinstance(value, Mapping):
+            return {k: self(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [self(v) for v in value]
+        if isinstance(value, int | float) and not isinstance(value, bool) and self._pattern is not None:
+            # a numeric secret (a PIN-like community) must not survive as a number either
+            return self.marker if self._pattern.search(str(value)) else value
+        return value
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every secret the settings name, read now; one that cannot be read is skipped (it cannot leak)."""
+    out: list[str] = []
+    for secret in settings.secrets():
+        try:
+            out.append(secret.reveal())
+        except ConfigError:
+            continue
+    return out
+
+
+def for_settings(settings: Settings) -> Redactor:
+    return Redactor(secret_values(settings))
