@@ -21,7 +21,7 @@ pytestmark = pytest.mark.unit
 KEYS = ["public_ip", "private_keys", "private_ip", "path", "root_password", "community", "error", "message"]
 secrets = st.one_of(
     st.text(min_size=4, max_size=24).filter(lambda s: s.strip() == s and s.strip()),
-    st.sampled_from(["public", "private", "s3cr\"et", "pässwörd", "back\\slash", "'quote'", "ip_a", "keys", "***x"]),
+    st.sampled_from(["public", "private", 's3cr"et', "pässwörd", "back\\slash", "'quote'", "ip_a", "keys", "***x"]),
     st.sampled_from(KEYS).flatmap(lambda k: st.integers(0, len(k) - 4).map(lambda i: k[i : i + 4])),
 )
 
@@ -46,9 +46,9 @@ def test_values_are_redacted_keys_never_and_twice_is_once(secret):
     assert out["private_keys"][0].keys() == data["private_keys"][0].keys()
     for text in (json.dumps(out), json.dumps(out, ensure_ascii=False)):
         values = json.loads(text)
-        flat = json.dumps([v for v in _values(values)], ensure_ascii=False)
+        flat = json.dumps(list(_values(values)), ensure_ascii=False)
         assert secret not in flat
-        assert json.dumps(secret)[1:-1] not in json.dumps([v for v in _values(values)])
+        assert json.dumps(secret)[1:-1] not in json.dumps(list(_values(values)))
     assert r(out) == out  # idempotent: the bundle of redacted evidence is the evidence
     assert "pw@" not in json.dumps(out) and "@proxy:3128" in out["nested"][0]["url"]
 
