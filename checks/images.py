@@ -19,7 +19,7 @@ import shlex
 import stat
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field
 
@@ -139,8 +139,8 @@ def _cloud_init(tree: diskimage.Tree) -> dict[str, Any]:
     ]
     disabled = [p for p in ("/etc/cloud/cloud-init.disabled",) if tree.node(p) is not None]
     for unit in ("cloud-init.service", "cloud-init-local.service", "cloud-config.service", "cloud-final.service"):
-        node = _safe_get(tree, f"/etc/systemd/system/{unit}")
-        if node is not None and node.filetype == stat.S_IFLNK and "/dev/null" in str(node.link):
+        node = tree._get(f"/etc/systemd/system/{unit}")
+        if node is not None and node.filetype == stat.S_IFLNK and "/dev/null" in str(getattr(node, "link", "")):
             disabled.append(f"/etc/systemd/system/{unit} → /dev/null (masked)")
     sources: list[str] = []
     for cfg in ["/etc/cloud/cloud.cfg", *tree.glob("/etc/cloud/cloud.cfg.d/*.cfg")]:
@@ -149,20 +149,33 @@ def _cloud_init(tree: diskimage.Tree) -> dict[str, Any]:
     return {"installed": installed, "disabled": disabled, "datasource_list": sources}
 
 
-def _safe_get(tree: diskimage.Tree, path: str) -> Any:
-    try:
-        return tree.fs.get(path)
-    except Exception:
-        return None
+T = TypeVar("T")
 
 
 def hygiene_facts(tree: diskimage.Tree) -> dict[str, Any]:
-    """What the hygiene rules judge, read from the root file system ``tree``."""
-    ifcfg = {
-        p: _lines(tree.read(p), r"^\s*(HWADDR|MACADDR|UUID)\s*=")
-        for p in tree.glob("/etc/sysconfig/network-scripts/ifcfg-*")
-    }
-    netplan = {p: _lines(tree.read(p), r"macaddress\s*:") for p in tree.glob("/etc/netplan/*.yaml")}
+    """What the hygiene rules judge, read from the root file system ``tree``.
+
+    A part that could not be read (a corrupt inode, extent or folder) is listed in ``unreadable`` and its
+    fact is None (not "absent"): the rules skip it and the image cannot be judged clean."""
+
+    def guard(read: Callable[[], T], default: T) -> T:
+        try:
+            return read()
+        except diskimage.PartUnreadable as exc:
+            tree.unreadable.append({"path": exc.path, "reason": exc.reason})
+            return default
+
+    none: list[str] = []
+
+    def lines_of(pattern: str, regex: str) -> dict[str, list[str]]:
+        found = guard(lambda: tree.glob(pattern), none)
+        return {p: guard(lambda p=p: _lines(tree.read(p), regex), none) for p in found}  # type: ignore[misc]
+
+    def head(path: str) -> bytes:
+        return guard(lambda: tree.read(path, 4096), None) or b""
+
+    ifcfg = lines_of("/etc/sysconfig/network-scripts/ifcfg-*", r"^\s*(HWADDR|MACADDR|UUID)\s*=")
+    netplan = lines_of("/etc/netplan/*.yaml", r"macaddress\s*:")
     logs = sorted(tree.walk("/var/log"), key=lambda x: -x[1])
     caches: dict[str, int] = {}
     for top, pattern in (("/var/cache/yum", "*"), ("/var/cache/dnf", "*"), ("/var/cache/apt/archives", "*.deb")):
@@ -170,29 +183,33 @@ def hygiene_facts(tree: diskimage.Tree) -> dict[str, Any]:
         if total:
             caches[top] = total
     keys = []
-    homes = ["/root", *(f"/home/{h}" for h in tree.listdir("/home"))]
+    homes = ["/root", *(f"/home/{h}" for h in guard(lambda: tree.listdir("/home"), none))]
     for home in homes:
         for path, size in tree.walk(home, limit=5000):
-            if 0 < size <= 64 * 1024 and (kind := _key_kind(tree.read(path, 4096) or b"")):
+            if 0 < size <= 64 * 1024 and (kind := _key_kind(head(path))):
                 keys.append({"path": path, "type": kind})
-    machine_id = (tree.read("/etc/machine-id", 256) or b"").strip()
+    machine_id = (guard(lambda: tree.read("/etc/machine-id", 256), None) or b"").strip()
     net_rules = "/etc/udev/rules.d/70-persistent-net.rules"
-    return {
-        "persistent_net_rules": _lines(tree.read(net_rules), r"\S") if tree.is_file(net_rules) else None,
+    facts = {
+        "persistent_net_rules": guard(
+            lambda: _lines(tree.read(net_rules), r"\S") if tree.is_file(net_rules) else None, None
+        ),
         "ifcfg": {p: lines for p, lines in ifcfg.items() if lines},
         "netplan": {p: lines for p, lines in netplan.items() if lines},
-        "ssh_host_keys": [p for p in tree.glob("/etc/ssh/ssh_host_*_key") if tree.is_file(p)],
+        "ssh_host_keys": guard(lambda: [p for p in tree.glob("/etc/ssh/ssh_host_*_key") if tree.is_file(p)], none),
         "logs_total_bytes": sum(s for _, s in logs),
         "largest_logs": [{"path": p, "bytes": s} for p, s in logs[:10]],
         "package_caches": caches,
-        "root_password": _root_password(tree.read("/etc/shadow")),
+        "root_password": guard(lambda: _root_password(tree.read("/etc/shadow")), None),
         "private_keys": keys,
-        "cloud_init": _cloud_init(tree),
+        "cloud_init": guard(lambda: _cloud_init(tree), None),
         "machine_id": machine_id.decode("ascii", "replace")[:8] + "…"
         if machine_id not in (b"", b"uninitialized")
         else "",
-        "os_release": _lines(tree.read("/etc/os-release"), r"^PRETTY_NAME="),
+        "os_release": guard(lambda: _lines(tree.read("/etc/os-release"), r"^PRETTY_NAME="), none),
     }
+    facts["unreadable"] = list({u["path"]: u for u in tree.unreadable}.values())
+    return facts
 
 
 def image_facts(path: Path, with_hygiene: bool = True) -> dict[str, Any]:
@@ -374,11 +391,13 @@ def collect(ctx: CheckContext[ImagesParams]) -> RawEvidence:
         elif local:
             copy["vantage"] = "this host"
             try:
-                copy.update(templatefiles.read_folder(Path(local) / folder, algorithm), mount=local)
+                copy.update(templatefiles.read_folder(Path(local) / folder, algorithm, ctx.deadline), mount=local)
                 if cfg.lint and "image" in copy:
                     copy["lint"] = image_facts(Path(copy["image"]))
-            except OSError as exc:
-                copy["error"] = {"kind": "Unreachable", "message": f"{local}: {exc.strerror or exc}"}
+            except SourceError as exc:
+                copy["error"] = {"kind": exc.kind, "message": f"{local}: {exc}"}
+            except OSError as exc:  # there, but could not be read: not verified (never "absent")
+                copy["error"] = {"kind": "Unreadable", "message": f"{local}: {exc.strerror or exc}"}
         else:
             copy.update(_over_ssh(row, folder, algorithm, settings, params, inv, deadline))
         copies.append(copy)
@@ -621,6 +640,18 @@ def judge_image(facts: Mapping[str, Any], params: ImagesParams, *, target: str, 
         return
     rules = list(_hygiene_findings(hygiene, params, finding))
     yield from rules
+    if unreadable := hygiene.get("unreadable"):
+        parts = ", ".join(f"{u['path']} ({u['reason']})" for u in unreadable[:5])
+        more = f" and {len(unreadable) - 5} more" if len(unreadable) > 5 else ""
+        yield finding(
+            "IMAGE_UNREADABLE",
+            Severity.UNKNOWN,
+            f"could not read {len(unreadable)} part(s) of the root file system: {parts}{more}; "
+            "the hygiene rules on them were not evaluated",
+            "Run fsck (e2fsck -fn / xfs_repair -n) on a copy of the image, rebuild it, and lint it again.",
+            {"unreadable": unreadable},
+        )
+        return
     if not rules and not any(f.severity in (Severity.CRIT, Severity.WARN) for f in found):
         digest = (facts.get("sha256") or {}).get("digest")
         summary = "passes every hygiene rule" + (
@@ -763,8 +794,10 @@ def _hygiene_findings(h: Mapping[str, Any], params: ImagesParams, finding: Calla
             "Remove them; keys come from cloud-init at runtime (CloudStack SSH key pairs).",
             {"keys": h["private_keys"]},
         )
-    ci = h.get("cloud_init") or {}
-    if not ci.get("installed"):
+    ci = h.get("cloud_init")
+    if ci is None:  # could not be read: IMAGE_UNREADABLE says so; not "not installed"
+        pass
+    elif not ci.get("installed"):
         yield finding(
             "IMAGE_NO_CLOUD_INIT",
             Severity.CRIT,

@@ -20,7 +20,7 @@ from typing import Any
 from diagnostics.correlate import correlate
 from diagnostics.model import Run, Severity, utcnow
 from diagnostics.sources.cursors import Cursor
-from diagnostics.sources.errors import ProtocolError, Unreachable
+from diagnostics.sources.errors import ProtocolError, SourceError, Timeout, Unreachable
 
 SCHEMA_VERSION = 3
 # version → statements that bring a store from the version before it
@@ -62,8 +62,48 @@ class Change:
         return f"{self.check}|{self.code}|{self.target}"
 
 
+@dataclass(frozen=True)
+class CursorUpdate:
+    """Where a log file has been read *and evaluated* to: stored with the run that evaluated it."""
+
+    source: str
+    head: str
+    path: str
+    offset: int
+    lines: int
+
+
+DEFAULT_TIMEOUT_S = 10.0
+
+
+def connect_args(url: str, timeout_s: float) -> dict[str, Any]:
+    """Driver options that bound every wait on the store: connecting, reading and writing (MySQL/MariaDB:
+    pymysql/mysqlclient), connecting and each statement (PostgreSQL), a locked database (SQLite busy
+    timeout). Without them a hung shared store hangs the cron job forever."""
+    t = max(1, round(timeout_s))
+    if url.startswith("sqlite"):
+        return {"timeout": timeout_s}
+    if url.startswith(("mysql", "mariadb")):
+        return {"connect_timeout": t, "read_timeout": t, "write_timeout": t}
+    if url.startswith("postgresql"):
+        return {"connect_timeout": t, "options": f"-c statement_timeout={t * 1000}"}
+    return {}
+
+
+def _translate(url: str, exc: Exception) -> SourceError:
+    """A SQLAlchemy/driver error as a source error whose message is safe to show."""
+    reason = getattr(exc, "orig", None) or exc
+    text = f"{type(reason).__name__}: {reason}"
+    lowered = text.lower()
+    if any(w in lowered for w in ("timed out", "timeout", "lost connection", "database is locked")):
+        return Timeout(f"history store {_safe(url)}: {_safe(text)}")
+    return Unreachable(f"history store {_safe(url)}: {_safe(text)}")
+
+
 class History:
-    """Use :meth:`open` (a context manager)."""
+    """Use :meth:`open` (a context manager). Every failure of the store is a :class:`SourceError`
+    (``Unreachable``, ``Timeout``, ``ProtocolError``), raised within ``timeout_s`` of a store that stopped
+    answering; never a driver traceback."""
 
     def __init__(self, engine: Any, url: str) -> None:
         self._engine = engine
@@ -71,20 +111,31 @@ class History:
 
     @classmethod
     @contextmanager
-    def open(cls, url: str) -> Iterator[History]:
+    def open(cls, url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> Iterator[History]:
         import sqlalchemy as sa
 
         if url.startswith("sqlite:///"):
             path = Path(url[len("sqlite:///") :]).expanduser()
-            path.parent.mkdir(parents=True, exist_ok=True)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise Unreachable(f"history store {path}: {exc.strerror or exc}") from None
             url = f"sqlite:///{path}"
+        engine = None
         try:
-            engine = sa.create_engine(url, pool_pre_ping=True)
+            engine = sa.create_engine(
+                url, pool_pre_ping=True, pool_timeout=timeout_s, connect_args=connect_args(url, timeout_s)
+            )
             store = cls(engine, url)
             store._migrate()
         except sa.exc.SQLAlchemyError as exc:
-            reason = getattr(exc, "orig", None) or exc
-            raise Unreachable(f"history store {_safe(url)}: {exc.__class__.__name__}: {reason}") from exc
+            if engine is not None:
+                engine.dispose()
+            raise _translate(url, exc) from exc
+        except SourceError:
+            if engine is not None:
+                engine.dispose()
+            raise
         try:
             yield store
         finally:
@@ -93,14 +144,21 @@ class History:
     def _exec(self, sql: str, params: dict[str, Any] | None = None) -> list[Any]:
         import sqlalchemy as sa
 
-        with self._engine.begin() as conn:
-            result = conn.execute(sa.text(sql), params or {})
-            return list(result) if result.returns_rows else []
+        try:
+            with self._engine.begin() as conn:
+                result = conn.execute(sa.text(sql), params or {})
+                return list(result) if result.returns_rows else []
+        except sa.exc.SQLAlchemyError as exc:
+            raise _translate(self.url, exc) from exc
 
     def version(self) -> int:
         import sqlalchemy as sa
 
-        if not sa.inspect(self._engine).has_table("csdiag_meta"):
+        try:
+            has_meta = sa.inspect(self._engine).has_table("csdiag_meta")
+        except sa.exc.SQLAlchemyError as exc:
+            raise _translate(self.url, exc) from exc
+        if not has_meta:
             return 0
         rows = self._exec("SELECT v FROM csdiag_meta WHERE k = 'schema_version'")
         return int(rows[0][0]) if rows else 0
@@ -118,8 +176,41 @@ class History:
             self._exec("DELETE FROM csdiag_meta WHERE k = 'schema_version'")
             self._exec("INSERT INTO csdiag_meta (k, v) VALUES ('schema_version', :v)", {"v": str(version)})
 
-    def record(self, run: Run) -> None:
-        self._exec(
+    def record(self, run: Run, cursors: Sequence[CursorUpdate] = ()) -> bool:
+        """Store ``run`` — and the log cursors its evaluation reached — in one transaction: all or nothing.
+
+        Idempotent: a run already stored (``report --from`` of a recorded run, the retry after a failed
+        e-mail) is neither stored twice nor an error; returns False then (and moves no cursor), True when
+        stored now."""
+        import sqlalchemy as sa
+
+        try:
+            with self._engine.begin() as conn:
+
+                def ex(sql: str, params: dict[str, Any]) -> Any:
+                    return conn.execute(sa.text(sql), params)
+
+                if ex("SELECT 1 FROM csdiag_runs WHERE id = :id", {"id": run.id}).first() is not None:
+                    return False
+                self._insert(ex, run)
+                for c in cursors:
+                    self._put_cursor(ex, c)
+                return True
+        except sa.exc.IntegrityError as exc:
+            # another runner stored the same run between our SELECT and INSERT: then it is recorded once;
+            # any other constraint failure is an error (nothing was stored: the transaction rolled back)
+            if self.recorded(run.id):
+                return False
+            raise _translate(self.url, exc) from exc
+        except sa.exc.SQLAlchemyError as exc:
+            raise _translate(self.url, exc) from exc
+
+    def recorded(self, run_id: str) -> bool:
+        return bool(self._exec("SELECT 1 FROM csdiag_runs WHERE id = :id", {"id": run_id}))
+
+    @staticmethod
+    def _insert(ex: Any, run: Run) -> None:
+        ex(
             "INSERT INTO csdiag_runs (id, started, finished, tool_version, source, worst, counts) "
             "VALUES (:id, :s, :f, :v, :src, :w, :c)",
             {
@@ -133,7 +224,7 @@ class History:
             },
         )
         for f in run.findings:
-            self._exec(
+            ex(
                 "INSERT INTO csdiag_findings (run_id, check_name, code, severity, target, summary) "
                 "VALUES (:r, :ch, :co, :sev, :t, :su)",
                 {
@@ -147,7 +238,7 @@ class History:
             )
             for m in f.metrics:
                 if m.value is not None:
-                    self._exec(
+                    ex(
                         "INSERT INTO csdiag_metrics (run_id, at, check_name, target, name, value, unit) "
                         "VALUES (:r, :at, :ch, :t, :n, :v, :u)",
                         {
@@ -161,6 +252,16 @@ class History:
                         },
                     )
 
+    @staticmethod
+    def _put_cursor(ex: Any, c: CursorUpdate) -> None:
+        key = {"s": c.source[:512], "h": c.head}
+        ex("DELETE FROM csdiag_log_cursors WHERE source = :s AND head = :h", key)  # portable upsert
+        ex(
+            "INSERT INTO csdiag_log_cursors (source, head, path, offset_bytes, line_count, updated) "
+            "VALUES (:s, :h, :p, :o, :l, :u)",
+            key | {"p": c.path[:1024], "o": c.offset, "l": c.lines, "u": utcnow().isoformat()},
+        )
+
     def cursor(self, source: str, head: str) -> Cursor | None:
         """Where the last run stopped reading the log file ``head`` (its first-line fingerprint) of ``source``."""
         rows = self._exec(
@@ -170,18 +271,18 @@ class History:
         return Cursor(offset=int(rows[0][0]), lines=int(rows[0][1]), path=str(rows[0][2])) if rows else None
 
     def set_cursor(self, source: str, head: str, path: str, offset: int, lines: int) -> None:
+        """Move one cursor now, in its own transaction. Prefer ``record(run, cursors=…)``: a cursor moved
+        before its lines were evaluated and recorded loses them if the run then fails."""
         import sqlalchemy as sa
 
-        key = {"s": source[:512], "h": head}
-        with self._engine.begin() as conn:  # one transaction: portable upsert
-            conn.execute(sa.text("DELETE FROM csdiag_log_cursors WHERE source = :s AND head = :h"), key)
-            conn.execute(
-                sa.text(
-                    "INSERT INTO csdiag_log_cursors (source, head, path, offset_bytes, line_count, updated) "
-                    "VALUES (:s, :h, :p, :o, :l, :u)"
-                ),
-                key | {"p": path[:1024], "o": offset, "l": lines, "u": utcnow().isoformat()},
-            )
+        try:
+            with self._engine.begin() as conn:
+                self._put_cursor(
+                    lambda sql, params: conn.execute(sa.text(sql), params),
+                    CursorUpdate(source, head, path, offset, lines),
+                )
+        except sa.exc.SQLAlchemyError as exc:
+            raise _translate(self.url, exc) from exc
 
     def prune(self, retention_days: int, now: datetime | None = None) -> int:
         cutoff = ((now or utcnow()) - timedelta(days=retention_days)).isoformat()
@@ -268,10 +369,10 @@ def key_of(f: dict[str, Any]) -> str:
 
 
 def _safe(url: str) -> str:
-    """A store URL without its password."""
+    """A store URL (or a driver message holding one) without its password."""
     import re
 
-    return re.sub(r"//([^:/@]+):[^@]*@", r"//\1:***@", url)
+    return re.sub(r"//([^:/@\s]+):[^@\s]*@", r"//\1:***@", url)
 
 
 def damp(run: Run, changes: Sequence[Change], crit_after_runs: int) -> Run:

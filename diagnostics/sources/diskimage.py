@@ -18,7 +18,7 @@ import stat
 import struct
 import subprocess
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
@@ -43,73 +43,126 @@ class _Node(Protocol):
     def open(self) -> BinaryIO: ...
 
 
+class PartUnreadable(ProtocolError):
+    """A path inside the image exists (or may) but could not be read: a corrupt inode, extent or folder.
+
+    Absent and unreadable are different facts: a hygiene rule on an absent file may pass, on an unreadable
+    one it cannot be judged (IMAGE_UNREADABLE, UNKNOWN)."""
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+_ABSENT = (FileNotFoundError, NotADirectoryError)  # dissect's own kinds subclass these
+
+
+def _why(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+
+
 @dataclass
 class Tree:
-    """A file system inside an image, read through dissect (paths are absolute, '/' is its root)."""
+    """A file system inside an image, read through dissect (paths are absolute, '/' is its root).
+
+    ``node``/``read``/``listdir`` return None/[] for what is absent and raise :class:`PartUnreadable` for
+    what could not be read; ``walk`` goes on past an unreadable folder and lists it in ``unreadable``."""
 
     fs: Any
     kind: str  # "ext4", "xfs"
     where: str  # "whole disk" or "partition 1 (offset 1048576)"
+    unreadable: list[dict[str, str]] = field(default_factory=list)
 
-    def node(self, path: str) -> _Node | None:
+    def _get(self, path: str) -> _Node | None:
         try:
             node: _Node = self.fs.get(path)
-        except Exception:
+        except _ABSENT:
             return None
+        except Exception as exc:  # dissect raises many kinds (struct.error, EOFError, its Error) on corruption
+            raise PartUnreadable(path, _why(exc)) from exc
+        return node
+
+    def node(self, path: str) -> _Node | None:
+        node = self._get(path)
         for _ in range(8):  # follow symlinks inside the image (absolute ones from its root)
-            if node.filetype != stat.S_IFLNK:
-                return node
-            target = str(getattr(node, "link", ""))
-            path = target if target.startswith("/") else str(Path(path).parent / target)
-            try:
-                node = self.fs.get(path)
-            except Exception:
+            if node is None:
                 return None
+            try:
+                if node.filetype != stat.S_IFLNK:
+                    return node
+                target = str(getattr(node, "link", ""))
+            except Exception as exc:
+                raise PartUnreadable(path, _why(exc)) from exc
+            path = target if target.startswith("/") else str(Path(path).parent / target)
+            node = self._get(path)
         return None
+
+    def _type(self, n: _Node, path: str) -> int:
+        try:
+            return int(n.filetype)
+        except Exception as exc:
+            raise PartUnreadable(path, _why(exc)) from exc
 
     def is_file(self, path: str) -> bool:
         n = self.node(path)
-        return n is not None and n.filetype == stat.S_IFREG
+        return n is not None and self._type(n, path) == stat.S_IFREG
 
     def is_dir(self, path: str) -> bool:
         n = self.node(path)
-        return n is not None and n.filetype == stat.S_IFDIR
+        return n is not None and self._type(n, path) == stat.S_IFDIR
 
     def read(self, path: str, limit: int = READ_LIMIT) -> bytes | None:
+        """The first ``limit`` bytes; None when absent or not a regular file."""
         n = self.node(path)
-        if n is None or n.filetype != stat.S_IFREG:
+        if n is None or self._type(n, path) != stat.S_IFREG:
             return None
-        with contextlib.closing(n.open()) as f:
-            return bytes(f.read(limit))
+        try:
+            with contextlib.closing(n.open()) as f:
+                return bytes(f.read(limit))
+        except Exception as exc:
+            raise PartUnreadable(path, _why(exc)) from exc
 
     def listdir(self, path: str) -> list[str]:
         n = self.node(path)
-        if n is None or n.filetype != stat.S_IFDIR:
+        if n is None or self._type(n, path) != stat.S_IFDIR:
             return []
-        return sorted(k for k in n.listdir() if k not in (".", ".."))
+        try:
+            return sorted(k for k in n.listdir() if k not in (".", ".."))
+        except Exception as exc:
+            raise PartUnreadable(path, _why(exc)) from exc
 
     def glob(self, pattern: str) -> list[str]:
         folder, _, name = pattern.rpartition("/")
         return [f"{folder}/{n}" for n in self.listdir(folder or "/") if fnmatch.fnmatch(n, name)]
 
     def walk(self, top: str, limit: int = WALK_LIMIT) -> Iterator[tuple[str, int]]:
-        """(path, size) of the regular files under ``top``, without following symlinks."""
+        """(path, size) of the regular files under ``top``, without following symlinks. A folder that
+        cannot be read is recorded in ``unreadable`` and the walk goes on."""
         stack, seen = [top], 0
         while stack and seen < limit:
             folder = stack.pop()
             try:
                 entries = self.fs.get(folder).listdir()
-            except Exception:  # noqa: S112 - an unreadable folder is skipped, the walk goes on
+            except _ABSENT:
+                continue
+            except Exception as exc:
+                self.unreadable.append({"path": folder, "reason": _why(exc)})
                 continue
             for name, child in entries.items():
                 if name in (".", ".."):
                     continue
                 seen += 1
                 path = f"{folder.rstrip('/')}/{name}"
-                if child.filetype == stat.S_IFDIR:
+                try:
+                    kind, size = child.filetype, (int(child.size) if child.filetype == stat.S_IFREG else 0)
+                except Exception as exc:
+                    self.unreadable.append({"path": path, "reason": _why(exc)})
+                    continue
+                if kind == stat.S_IFDIR:
                     stack.append(path)
-                elif child.filetype == stat.S_IFREG:
-                    yield path, int(child.size)
+                elif kind == stat.S_IFREG:
+                    yield path, size
 
 
 def detect_format(fh: BinaryIO) -> str:

@@ -4,10 +4,13 @@ and the image's digest, streamed through hashlib (OpenSSL: the CPU's SHA extensi
 from __future__ import annotations
 
 import hashlib
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from diagnostics.sources.errors import Timeout
 
 CHUNK = 4 << 20
 
@@ -22,8 +25,13 @@ def properties(text: str) -> dict[str, str]:
     return out
 
 
-def hash_file(path: Path, algorithm: str, progress: Callable[[int], None] | None = None) -> dict[str, Any]:
-    """Stream ``path`` through hashlib; the digest, bytes and measured throughput."""
+def hash_file(
+    path: Path, algorithm: str, progress: Callable[[int], None] | None = None, deadline: float | None = None
+) -> dict[str, Any]:
+    """Stream ``path`` through hashlib; the digest, bytes and measured throughput.
+
+    With ``deadline`` (a ``time.monotonic()`` value) a read past it raises :class:`Timeout`; the mount
+    was probed first (mountprobe), so one read that never returns is the case that probe catches."""
     h = hashlib.new(algorithm)
     t0, done = time.monotonic(), 0
     with path.open("rb", buffering=0) as f:
@@ -34,6 +42,8 @@ def hash_file(path: Path, algorithm: str, progress: Callable[[int], None] | None
             done += n
             if progress:
                 progress(n)
+            if deadline is not None and time.monotonic() > deadline:
+                raise Timeout(f"{path}: hashing stopped at its deadline after {done} bytes")
     elapsed = time.monotonic() - t0
     return {
         "digest": h.hexdigest(),
@@ -43,20 +53,32 @@ def hash_file(path: Path, algorithm: str, progress: Callable[[int], None] | None
     }
 
 
-def read_folder(folder: Path, algorithm: str | None) -> dict[str, Any]:
-    """What the SSVM script prints, read here: the listing, the properties, the named file's size and digest."""
-    out: dict[str, Any] = {"exists": folder.is_dir(), "files": {}, "properties": {}}
+def kind_of(path: Path) -> str | None:
+    """ "dir", "file", "other", or None when absent; a path that exists but cannot be examined (EIO,
+    EACCES, ESTALE) raises OSError — absent and unreadable are different facts."""
+    try:
+        mode = path.stat().st_mode
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    return "dir" if stat.S_ISDIR(mode) else "file" if stat.S_ISREG(mode) else "other"
+
+
+def read_folder(folder: Path, algorithm: str | None, deadline: float | None = None) -> dict[str, Any]:
+    """What the SSVM script prints, read here: the listing, the properties, the named file's size and digest.
+
+    Raises OSError when something that is there cannot be read (never reported as absent)."""
+    out: dict[str, Any] = {"exists": kind_of(folder) == "dir", "files": {}, "properties": {}}
     if not out["exists"]:
         return out
-    out["files"] = {p.name: p.stat().st_size for p in folder.iterdir() if p.is_file()}
+    out["files"] = {p.name: p.stat().st_size for p in folder.iterdir() if kind_of(p) == "file"}
     props = folder / "template.properties"
-    if props.is_file():
+    if kind_of(props) == "file":
         out["properties"] = properties(props.read_text(errors="replace"))
     name = out["properties"].get("filename")
     image = folder / name if name else None
-    if image is not None and image.is_file():
+    if image is not None and kind_of(image) == "file":
         out["size"] = image.stat().st_size
         out["image"] = str(image)
         if algorithm:
-            out["hash"] = {"rc": 0, **hash_file(image, algorithm)}
+            out["hash"] = {"rc": 0, **hash_file(image, algorithm, deadline=deadline)}
     return out

@@ -286,3 +286,57 @@ def test_a_hung_local_mount_is_not_verified_and_does_not_hang(store_site, mariad
     assert set(got["good"]) == {("TEMPLATE_NOT_VERIFIED", "UNKNOWN")}
     assert "no answer from statvfs/open within 2 s" in got["good"][("TEMPLATE_NOT_VERIFIED", "UNKNOWN")]
     assert elapsed < 20, elapsed
+
+
+def _corrupt(image, *paths):
+    """Break the extent header of each path's inode with debugfs (e2fsprogs): the file or folder is still
+    listed, but reading it fails — a corrupted inode/extent, as a damaged template would have."""
+    import shutil
+
+    if not shutil.which("debugfs"):
+        from tests.services import unavailable
+
+        unavailable("debugfs not installed (apt-get install e2fsprogs)")
+    for p in paths:
+        r = subprocess.run(
+            ["debugfs", "-w", "-R", f"set_inode_field {p} block[0] 0", str(image)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+        assert r.returncode == 0, r.stderr
+    return image
+
+
+def _judge(path, expect="raw"):
+    from checks import images
+
+    raw = images.lint_paths([str(path)])
+    return list(images.evaluate(raw, images.ImagesParams(expect_format=expect)))
+
+
+def test_an_unreadable_shadow_or_root_is_unknown_never_clean(built, tmp_path):
+    """Before: any read error inside the image counted as "file absent", so a clean image whose /etc/shadow
+    and /root could not be read was IMAGE_CLEAN (root password and private keys never looked at)."""
+    import shutil
+
+    broken = _corrupt(shutil.copy(built["clean_raw"], tmp_path / "broken.raw"), "/etc/shadow", "/root")
+    findings = _judge(broken)
+    by_code = {f.code: f for f in findings}
+    assert "IMAGE_CLEAN" not in by_code
+    unreadable = by_code["IMAGE_UNREADABLE"]
+    assert unreadable.severity.value == "UNKNOWN"
+    assert "/etc/shadow" in unreadable.summary and "/root" in unreadable.summary
+    assert "IMAGE_NO_CLOUD_INIT" not in by_code  # what could be read is still judged, without false alarms
+
+
+def test_an_unreadable_part_does_not_hide_what_was_read(built, tmp_path):
+    import shutil
+
+    from tests.services import images as im
+
+    faulty = im.ext4(im.root_tree(tmp_path / "f", {"private_keys", "root_password"}), tmp_path / "f.raw")
+    broken = _corrupt(shutil.copy(faulty, tmp_path / "f2.raw"), "/root")
+    codes_found = {f.code for f in _judge(broken)}
+    assert {"IMAGE_ROOT_PASSWORD", "IMAGE_PRIVATE_KEYS", "IMAGE_UNREADABLE"} <= codes_found  # /home still read
+    assert {f.code for f in _judge(built["clean_raw"])} == {"IMAGE_CLEAN"}  # the healthy case stays clean

@@ -94,3 +94,75 @@ def test_retention(tmp_path):
 def test_no_password_in_the_url():
     with pytest.raises(ConfigError, match="password_env"):
         parse_settings({"history": {"url": "mysql+pymysql://csdiag:hunter2@db/csdiag"}})
+
+
+def test_recording_a_run_again_is_idempotent(tmp_path):
+    """Before: `report --from` of a recorded run crashed with an IntegrityError traceback (exit 1, no files)."""
+    url = f"sqlite:///{tmp_path}/h.sqlite"
+    r = run(0, "NFS_CAPACITY_LOW")
+    with History.open(url) as h:
+        assert h.record(r) is True
+        assert h.record(r) is False
+        assert h.recorded(r.id)
+        assert [x["id"] for x in h.runs()] == ["run0"]
+        assert len(h.findings_of("run0")) == 2
+        assert len(h.series(check="storage")) == 1
+
+
+def test_cursors_move_only_with_the_run_that_evaluated_them(tmp_path):
+    from diagnostics.history import CursorUpdate
+    from diagnostics.sources.cursors import Cursor
+
+    url = f"sqlite:///{tmp_path}/h.sqlite"
+    head = "ab" * 32
+    with History.open(url) as h:
+        assert h.record(run(0), [CursorUpdate("local", head, "/var/log/x.log", 100, 3)])
+        assert h.cursor("local", head) == Cursor(offset=100, lines=3, path="/var/log/x.log")
+        # the same run again (a retry): recorded once, and its cursors do not move a second time
+        assert not h.record(run(0), [CursorUpdate("local", head, "/var/log/x.log", 999, 9)])
+        assert h.cursor("local", head).offset == 100
+        assert h.record(run(1), [CursorUpdate("local", head, "/var/log/x.log", 200, 5)])
+        assert h.cursor("local", head).offset == 200
+
+
+def test_a_failing_record_moves_no_cursor_and_stores_nothing(tmp_path):
+    from diagnostics.history import CursorUpdate
+    from diagnostics.sources.errors import SourceError
+
+    url = f"sqlite:///{tmp_path}/h.sqlite"
+    head = "cd" * 32
+    with History.open(url) as h:
+        h._exec("CREATE TRIGGER no_metrics BEFORE INSERT ON csdiag_metrics BEGIN SELECT RAISE(ABORT, 'disk full'); END")
+        with pytest.raises(SourceError, match="disk full"):
+            h.record(run(0, "NFS_CAPACITY_LOW"), [CursorUpdate("local", head, "/x", 100, 3)])
+        assert h.runs() == [] and h.cursor("local", head) is None  # all or nothing
+
+
+def test_a_locked_sqlite_store_waits_its_busy_timeout_then_says_so(tmp_path):
+    import time
+
+    from diagnostics.sources.errors import Timeout
+
+    path = tmp_path / "h.sqlite"
+    with History.open(f"sqlite:///{path}"):
+        pass
+    with History.open(f"sqlite:///{path}", timeout_s=1.0) as h:
+        locker = sqlite3.connect(path, isolation_level=None)
+        locker.execute("BEGIN EXCLUSIVE")
+        try:
+            t0 = time.monotonic()
+            with pytest.raises(Timeout, match="locked"):
+                h.record(run(0))
+            assert 0.9 < time.monotonic() - t0 < 5  # waited its busy timeout, not forever
+        finally:
+            locker.close()
+        assert h.record(run(0))  # once the lock is gone it works
+
+
+def test_a_store_that_cannot_be_created_is_unreachable_not_a_traceback(tmp_path):
+    from diagnostics.sources.errors import Unreachable
+
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(Unreachable, match="history store"), History.open(f"sqlite:///{blocker}/sub/h.sqlite"):
+        pass
