@@ -258,8 +258,10 @@ def _levels(kind: str, v: dec.Value, params: OpticsParams, otype: str) -> tuple[
 
 def _sane(kind: str, t: Mapping[str, float]) -> bool:
     order = [t[k] for k in ("low_alarm", "low_warn", "high_warn", "high_alarm") if k in t]
-    if order != sorted(order) or len(set(order)) < len(order):
+    if order != sorted(order):  # equal levels are normal (bias low warn = low alarm = 0, Junos Tx highs)
         return False
+    if len(order) >= 2 and order[0] == order[-1]:
+        return False  # every level the same: no window at all
     if kind in ("rx", "tx"):
         low = t.get("low_alarm", t.get("low_warn"))
         high = t.get("high_alarm", t.get("high_warn"))
@@ -417,6 +419,10 @@ def _ports(
             summary = ", ".join(
                 f"{_WHAT[k]} {v.value:g} {_UNIT[k]}" for k, v in r.values.items() if k in _WHAT and v.value is not None
             )
+            if iface.get("admin") == "down":
+                summary = f"port admin down, light not judged: {summary or 'no values'}"
+            elif r.values and all(v.state == "unavailable" for v in r.values.values()):
+                summary = "the switch has no values for this optic (" + next(iter(r.values.values())).reason + ")"
             found = [
                 Finding(
                     check=NAME,
@@ -452,14 +458,17 @@ def _reading_findings(
             evidence=ev,
             remediation="Check the platform setting; update the switch firmware if its sensors report nonsense.",
         )
+    admin_down = iface.get("admin") == "down"
     for kind in ("rx", "tx", "temp", "bias"):
         v = r.values.get(kind)
-        if v is None or v.state == "invalid":
-            continue
+        if v is None or v.state in ("invalid", "unavailable"):
+            continue  # unavailable: the device says it has no value (Cisco N/A, a sensor status)
         if v.state == "no_light":
             if kind == "rx":
                 yield _no_light(target, iface, v, ev)
             continue
+        if admin_down and kind in ("rx", "tx", "bias"):
+            continue  # a port shut by the operator: its light says nothing about a fault
         tx = r.values.get("tx")
         if kind == "bias" and tx is not None and tx.state == "no_light":
             continue  # the laser is off: its bias says nothing more
@@ -530,13 +539,20 @@ def _optic_type(text: str | None) -> str | None:
 def _no_light(target: str, iface: Mapping[str, Any], v: dec.Value, ev: tuple[Evidence, ...]) -> Finding:
     admin, oper = iface.get("admin", "unknown"), iface.get("oper", "unknown")
     down = admin == "down"
+    unknown = admin == "unknown"
     return Finding(
         check=NAME,
         code="OPTICS_NO_LIGHT",
-        severity=Severity.INFO if down else Severity.CRIT,
+        severity=Severity.INFO if down else Severity.UNKNOWN if unknown else Severity.CRIT,
         target=target,
         summary=f"no light received ({v.reason or 'dark'}); port admin {admin}, oper {oper}"
-        + (": unused, not a fault" if down else ": the link is dark"),
+        + (
+            ": unused, not a fault"
+            if down
+            else ": the port's status is unknown (no IF-MIB row for it)"
+            if unknown
+            else ": the link is dark"
+        ),
         evidence=ev,
         remediation=""
         if down

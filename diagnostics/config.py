@@ -456,7 +456,17 @@ class SwitchSettings(_Strict):
 
     name: str
     host: str
-    platform: Literal["cisco_ios", "cisco_nxos", "arista_eos", "juniper_junos", "huawei_vrp", "sonic", "generic"]
+    platform: Literal[
+        "cisco_ios",
+        "cisco_xe",
+        "cisco_xr",
+        "cisco_nxos",
+        "arista_eos",
+        "juniper_junos",
+        "huawei_vrp",
+        "sonic",
+        "generic",
+    ]
     transport: list[Transport] = Field(default_factory=_snmp_only, min_length=1)
     snmp: SnmpSettings | None = None
     ssh: SwitchSshSettings | None = None

@@ -75,8 +75,15 @@ def _auth(t: Target) -> Any:
 
 def plain(value: Any) -> Any:
     """A pysnmp value as JSON data: int, str (or '0x…' hex for binary octets), or the type's name."""
+    from pyasn1.type import univ
     from pysnmp.proto import rfc1902
 
+    # Without MIB lookup pysnmp hands back pyasn1's own ObjectIdentifier (a base class of rfc1902's):
+    # RowPointers such as entAliasMappingIdentifier (``…ifIndex.N``) come this way.
+    if isinstance(value, univ.ObjectIdentifier):
+        return ".".join(str(x) for x in value.asTuple())
+    if isinstance(value, rfc1902.IpAddress):
+        return ".".join(str(b) for b in bytes(value))
     if isinstance(
         value,
         rfc1902.Integer32
@@ -95,8 +102,6 @@ def plain(value: Any) -> Any:
         except UnicodeDecodeError:
             return "0x" + raw.hex()
         return text if text.isprintable() or not text else "0x" + raw.hex()
-    if isinstance(value, rfc1902.ObjectIdentifier | rfc1902.IpAddress):
-        return str(value.prettyPrint())
     return {"type": type(value).__name__, "value": str(value.prettyPrint())}
 
 
@@ -199,13 +204,14 @@ def sweep(
 ) -> dict[str, dict[str, Any]]:
     """Walk each job's columns on its device, ``concurrency`` devices at a time; results by device name.
 
-    pysnmp spends most of a sweep decoding BER in Python, so with ``workers`` > 1 the devices are split
-    across that many forked processes, each with its own engine and event loop (one core each)."""
+        pysnmp spends most of a sweep decoding BER in Python, so with ``workers`` > 1 the devices are split
+        across that many worker processes (forkserver: never a fork of a threaded process), each with its own
+    engine and event loop (one core each)."""
     if workers > 1 and len(jobs) > 1:
         import multiprocessing
 
         chunks = [list(jobs[i::workers]) for i in range(min(workers, len(jobs)))]
-        with multiprocessing.get_context("fork").Pool(len(chunks)) as pool:
+        with multiprocessing.get_context("forkserver").Pool(len(chunks)) as pool:
             parts = pool.starmap(
                 _sweep_one, [(c, max(1, concurrency // len(chunks)), max_rep, deadline_s) for c in chunks]
             )

@@ -39,11 +39,25 @@ def test_no_light_spellings():
     assert dec.dbm_from_mw(0).state == "no_light"
 
 
-def test_huawei_units_follow_the_readings():
-    assert dec._huawei_power(-520).value == -5.2  # 0.01 dBm
-    assert dec._huawei_power(302).value == pytest.approx(-5.2, abs=0.01)  # µW
-    assert dec._huawei_power(200, dbm_mode=True).value == 2.0  # a +2 dBm threshold of a dBm-reporting port
-    assert dec._huawei_power(2147483647) is None
+def _huawei(rows):
+    """hwOpticalModuleInfoTable rows {entPhysicalIndex: {column: value}} with their entPhysicalName."""
+    cols = {dec.ENT_NAME: {idx: f"GE0/0/{idx}" for idx in rows}}
+    for idx, row in rows.items():
+        for c, v in row.items():
+            cols.setdefault(f"1.3.6.1.4.1.2011.5.25.31.1.1.3.1.{c}", {})[idx] = v
+    return {r.port: {k: v.value for k, v in r.values.items()} for r in dec.decode("huawei_vrp", cols).readings}
+
+
+def test_huawei_units_are_decided_per_device():
+    # NE8000 (tests/data/devices/huawei-ne8000-m8): one negative power → the device reports 0.01 dBm, so a
+    # positive Tx of 256 is +2.56 dBm (not 256 µW), and its bias 34 is mA.
+    dbm = _huawei({"1": {5: 35, 6: 3370, 7: 34, 8: -290, 9: 256, 13: -1600, 14: 0, 15: -150, 16: 450}})
+    assert dbm["GE0/0/1"] == {"rx": -2.9, "tx": 2.56, "temp": 35.0, "voltage": 3.37, "bias": 34.0}
+    # S5720 (huawei-s5720-32x-ei): only positive powers → µW; bias 22236 → µA.
+    uw = _huawei({"1": {5: 45, 6: 3306, 7: 22236, 8: 78, 9: 252, 13: -2697, 14: 99, 15: -1300, 16: 99}})
+    assert uw["GE0/0/1"] == {"rx": -11.08, "tx": -5.99, "temp": 45.0, "voltage": 3.306, "bias": 22.236}
+    # Sentinels: an empty cage (−255, −1) gives no reading at all.
+    assert _huawei({"1": {5: -255, 6: -1, 7: -1, 8: -1, 9: -1, 13: -1, 14: -1, 15: -1, 16: -1}}) == {}
 
 
 def test_nonsense_thresholds_are_detected():
@@ -51,6 +65,9 @@ def test_nonsense_thresholds_are_detected():
     assert not optics._sane("rx", {"low_alarm": 0.0, "low_warn": -30.0})  # alarm 0 dBm, warn −30 (seen)
     assert not optics._sane("rx", {"low_alarm": -40.0, "high_alarm": 2.0})
     assert not optics._sane("rx", {"low_alarm": -14.0, "high_alarm": -14.0})
+    # equal warning and alarm levels are normal: bias low warn = low alarm = 0, Junos Tx high warn = alarm
+    assert optics._sane("bias", {"low_alarm": 0.0, "low_warn": 0.0, "high_warn": 10.5, "high_alarm": 12.0})
+    assert optics._sane("tx", {"low_alarm": -8.2, "low_warn": -7.2, "high_warn": 0.5, "high_alarm": 0.5})
 
 
 @pytest.mark.parametrize(
