@@ -171,3 +171,32 @@ def test_silent_and_closed_endpoints_are_bounded(monkeypatch: pytest.MonkeyPatch
         port = silent.getsockname()[1]
     with pytest.raises(Unreachable):
         api(f"http://127.0.0.1:{port}/client/api", monkeypatch).call("listZones")
+
+
+def test_run_diagnostics_from_the_ssvm_namespace_sees_the_real_path_mtu(
+    standin: StandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """runDiagnostics as the SSVM would run it: the real ping inside the "SSVM" namespace of the mtu
+    tests' topology (client —9000— router —1500— server), with the parameters CloudStack allows."""
+    import subprocess
+
+    from tests.services.netns import storage_paths, topology
+
+    with topology() as t:
+        net = storage_paths(t, server_mtu=1500)
+
+        def in_ssvm(target: str, kind: str, ip: str, params: str) -> tuple[int, str, str]:
+            cmd = ["ip", "netns", "exec", net["client"], kind, ip, *params.split()]
+            r = subprocess.run(cmd, capture_output=True, text=True, timeout=20, check=False)
+            return r.returncode, r.stdout, r.stderr
+
+        standin.runner = in_ssvm
+        with api_server(standin) as url:
+            client = api(url, monkeypatch, seconds=30)
+            jumbo_to_router = client.run_diagnostics("ssvm-1", "ping", net["router_ip"], "-M do -s 8972 -c 2 -W 1")
+            jumbo_to_store = client.run_diagnostics("ssvm-1", "ping", net["server_ip"], "-M do -s 8972 -c 2 -W 1")
+            small_to_store = client.run_diagnostics("ssvm-1", "ping", net["server_ip"], "-M do -s 1472 -c 2 -W 1")
+    assert jumbo_to_router.exitcode == 0 and " 0% packet loss" in jumbo_to_router.stdout
+    # the router between them answers "Frag needed" with its next-hop MTU, and ping says so
+    assert jumbo_to_store.exitcode == 1 and "Frag needed and DF set (mtu = 1500)" in jumbo_to_store.stdout
+    assert small_to_store.exitcode == 0
