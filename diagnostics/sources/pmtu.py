@@ -24,11 +24,11 @@ import random  # probe ids and ports need variety, not secrecy
 import select
 import socket
 import struct
-import subprocess
 import time
 from dataclasses import dataclass
 
-from diagnostics.sources.errors import NotFound, NotPermitted, ProtocolError
+from diagnostics.sources import deadline
+from diagnostics.sources.errors import NotFound, NotPermitted, ProtocolError, SourceError, Timeout
 
 IP_MTU_DISCOVER, IP_PMTUDISC_PROBE, IP_RECVERR, MSG_ERRQUEUE = 10, 3, 11, 0x2000
 SO_EE_ORIGIN_LOCAL, SO_EE_ORIGIN_ICMP = 1, 2
@@ -57,12 +57,10 @@ class Probe:
         }
 
 
-def resolve(host: str) -> str:
-    """An address for ``host``: IPv4 when it has one, else IPv6."""
-    try:
-        infos = socket.getaddrinfo(host, None, socket.AF_UNSPEC, socket.SOCK_DGRAM)
-    except socket.gaierror as exc:
-        raise NotFound(f"{host}: does not resolve ({exc.strerror})") from None
+def resolve(host: str, timeout_s: float = 5.0) -> str:
+    """An address for ``host``: IPv4 when it has one, else IPv6. The lookup is bounded (a worker thread,
+    diagnostics.sources.deadline): NotFound when it does not resolve, Timeout when DNS does not answer."""
+    infos = deadline.getaddrinfo(host, None, timeout_s, socket.AF_UNSPEC, socket.SOCK_DGRAM)
     infos.sort(key=lambda i: i[0] != socket.AF_INET)
     return str(infos[0][4][0])
 
@@ -74,10 +72,8 @@ def is_v6(address: str) -> bool:
 def route_device(dst: str) -> tuple[str | None, int | None]:
     """The interface this machine routes ``dst`` through, and that interface's MTU (iproute2, /sys)."""
     try:
-        out = subprocess.run(
-            ["ip", "-o", "route", "get", dst], capture_output=True, text=True, timeout=5, check=False
-        ).stdout.split()
-    except (OSError, subprocess.TimeoutExpired):
+        out = deadline.run(["ip", "-o", "route", "get", dst], 5).stdout.decode("utf-8", "replace").split()
+    except SourceError:
         return None, None
     dev = out[out.index("dev") + 1] if "dev" in out else None
     if dev is None:
@@ -285,8 +281,8 @@ def probe_path(
     then bisection between what passed and what did not. Returns the probe log as JSON-friendly data."""
     record: dict[str, object] = {"host": host, "required": required, "vantage": "local"}
     try:
-        dst = resolve(host)
-    except NotFound as exc:
+        dst = resolve(host, min(5.0, max(timeout_s * 3, 1.0)))
+    except (NotFound, Timeout) as exc:
         return {**record, "error": {"kind": exc.kind, "message": str(exc)}}
     dev, dev_mtu = route_device(dst)
     record.update(address=dst, device=dev, device_mtu=dev_mtu)

@@ -5,13 +5,15 @@ dropped, 4xx answers). A refused login or a 5xx answer is final: retrying would 
 from __future__ import annotations
 
 import smtplib
+import socket
 import ssl
 import time
 from collections.abc import Callable
 from email.message import EmailMessage
 from typing import TYPE_CHECKING
 
-from diagnostics.sources.errors import AuthFailed, ProtocolError, SourceError, Unreachable
+from diagnostics.sources import deadline
+from diagnostics.sources.errors import AuthFailed, ProtocolError, SourceError, Timeout, Unreachable
 
 if TYPE_CHECKING:
     from diagnostics.config import EmailSettings
@@ -21,13 +23,31 @@ def _context(settings: EmailSettings) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=settings.ca_file)
 
 
+class _Smtp(smtplib.SMTP):
+    """smtplib with the DNS lookup and connect bounded (diagnostics.sources.deadline); every later read
+    and write has the socket timeout smtplib sets."""
+
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        return deadline.connect_tcp(host, port, timeout)
+
+
+class _SmtpSsl(smtplib.SMTP_SSL):
+    def _get_socket(self, host: str, port: int, timeout: float) -> socket.socket:
+        raw = deadline.connect_tcp(host, port, timeout)
+        try:
+            return self.context.wrap_socket(raw, server_hostname=host)
+        except BaseException:
+            raw.close()
+            raise
+
+
 def _once(settings: EmailSettings, msg: EmailMessage, password: str | None) -> None:
     host, port, timeout = settings.smtp_host, settings.port, settings.timeout_s
     client: smtplib.SMTP
     if settings.security == "tls":
-        client = smtplib.SMTP_SSL(host, port, timeout=timeout, context=_context(settings))
+        client = _SmtpSsl(host, port, timeout=timeout, context=_context(settings))
     else:
-        client = smtplib.SMTP(host, port, timeout=timeout)
+        client = _Smtp(host, port, timeout=timeout)
     with client:
         client.ehlo()
         if settings.security == "starttls":
@@ -64,6 +84,10 @@ def send(
             raise ProtocolError(f"{where}: recipients refused: {', '.join(exc.recipients)}") from None
         except ssl.SSLError as exc:
             raise ProtocolError(f"{where}: TLS failed: {exc.reason or exc}") from None
+        except (Timeout, TimeoutError) as exc:  # silent DNS, connect or answer: may pass, so retried
+            error = Timeout(f"{where}: no answer within {settings.timeout_s:g} s ({exc})")
+        except SourceError as exc:  # from the bounded connect: does not resolve, refused
+            error = exc
         except (smtplib.SMTPException, OSError) as exc:
             error = Unreachable(f"{where}: {exc.__class__.__name__}: {exc}")
         if attempt < settings.attempts:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from diagnostics.config import SshSettings
+from diagnostics.sources import deadline
 from diagnostics.sources.errors import (
     AuthFailed,
     HostKeyRejected,
@@ -85,9 +86,15 @@ def _accept_and_log() -> Any:
 
 
 class SshSession:
-    def __init__(self, client: Any, where: str) -> None:
+    """Every wait on the session is bounded by ``timeout_s``: the SFTP channel has it as its timeout
+    (paramiko's transport swallows a timeout of the TCP socket and waits again; a channel timeout it
+    raises), and so has each command's channel."""
+
+    def __init__(self, client: Any, where: str, timeout_s: float = 60.0) -> None:
         self._client = client
+        self.timeout_s = timeout_s
         self._sftp = client.open_sftp()
+        self._sftp.get_channel().settimeout(timeout_s)
         self.where = where
 
     def glob(self, pattern: str) -> list[str]:
@@ -121,7 +128,10 @@ class SshSession:
             raise _translate(exc, self.where) from exc
 
     def size(self, path: str) -> tuple[int, float]:
-        st = self._sftp.stat(path)
+        try:
+            st = self._sftp.stat(path)
+        except Exception as exc:
+            raise _translate(exc, self.where) from exc
         return int(st.st_size or 0), float(st.st_mtime or 0)
 
     @contextmanager
@@ -138,12 +148,19 @@ class SshSession:
             head = f.read(2)
             f.seek(0)
             yield gzip.GzipFile(fileobj=f) if head == b"\x1f\x8b" else f  # type: ignore[misc]
+        except (TimeoutError, EOFError) as exc:  # a read that stalled past the channel timeout
+            raise _translate(exc, self.where) from exc
         finally:
-            f.close()
+            try:
+                f.close()
+            except Exception as exc:  # a server that stalls on close: bounded by the channel timeout too
+                log.debug("%s: closing %s: %s", self.where, path, exc)
 
     def close(self) -> None:
-        self._sftp.close()
-        self._client.close()
+        try:
+            self._sftp.close()
+        finally:
+            self._client.close()
 
 
 def run_script(host: str, port: int, settings: SshSettings, script: str, timeout_s: float) -> tuple[int, str, str]:
@@ -171,9 +188,17 @@ def connect(host: str, port: int, settings: SshSettings, *, timeout_s: float) ->
     secret = settings.passphrase_secret()
     wait = min(settings.connect_timeout_s, timeout_s)
     try:
+        # DNS and TCP connect bounded here (paramiko's own getaddrinfo has no bound); the host key is still
+        # looked up under ``host``
+        sock = deadline.connect_tcp(host, port, wait)
+    except SourceError as exc:
+        client.close()
+        raise type(exc)(f"{where}: {exc}") from exc
+    try:
         client.connect(
             host,
             port=port,
+            sock=sock,
             username=settings.user,
             key_filename=str(Path(settings.key_file).expanduser()) if settings.key_file else None,
             passphrase=secret.reveal() if secret else None,
@@ -187,9 +212,10 @@ def connect(host: str, port: int, settings: SshSettings, *, timeout_s: float) ->
         transport = client.get_transport()
         if transport is not None:  # reads of a stalled file wait no longer than the check's deadline
             transport.sock.settimeout(max(wait, timeout_s))
-        session = SshSession(client, where)
+        session = SshSession(client, where, max(wait, timeout_s))
     except Exception as exc:  # paramiko's exception tree is wide; everything is translated
         client.close()
+        sock.close()
         raise _translate(exc, where) from exc
     try:
         yield session
