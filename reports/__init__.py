@@ -18,9 +18,9 @@ VERDICT_WORDS = {
 
 
 def verdict(run: Run) -> str:
-    """``CRITICAL — 1 critical, 2 warnings, 0 could not check, 3 ok/info``."""
+    """``CRITICAL — 1 critical, 2 warnings, 0 could not check, 3 passed`` (passed: OK and INFO)."""
     c = run.counts()
     return (
         f"{VERDICT_WORDS[run.worst]} — {c['CRIT']} critical, {c['WARN']} warning{'s' if c['WARN'] != 1 else ''}, "
-        f"{c['UNKNOWN']} could not check, {c['INFO'] + c['OK']} ok/info"
+        f"{c['UNKNOWN']} could not check, {c['INFO'] + c['OK']} passed"
     )

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from diagnostics.model import Finding, Run
+from diagnostics.ranking import Ranked, rank
 
 if TYPE_CHECKING:
     from diagnostics.history import Change
@@ -30,6 +31,7 @@ COLUMNS = [
     "change",  # new | open | resolved, from the history store ("" without one)
     "since",  # when an open problem was first seen in the unbroken series of runs
     "incident",  # the correlation rule of the incident the finding belongs to
+    "rank",  # 1 = look at this first (diagnostics.ranking); empty for resolved rows
 ]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -61,21 +63,24 @@ def _row(f: Finding) -> dict[str, Any]:
     }
 
 
-def render(run: Run, changes: Sequence[Change] = ()) -> str:
-    """One row per finding, then one per problem resolved since the previous run."""
+def render(run: Run | Ranked, changes: Sequence[Change] = ()) -> str:
+    """One row per finding in rank order, then one per problem resolved since the previous run."""
     import pandas as pd
 
+    ranked = rank(run)
+
     marks = {c.key: c for c in changes if c.status != "resolved"}
-    incident = {k: i.rule for i in run.incidents for k in (i.cause, *i.members)}
     rows = []
-    for f in run.findings:
+    for f in ranked.findings:
+        inc = ranked.incident_of(f)
         mark = marks.get(f.key)
         rows.append(
             {
                 **_row(f),
                 "change": mark.status if mark else "",
                 "since": mark.since if mark and mark.status == "open" else "",
-                "incident": incident.get(f.key, ""),
+                "incident": inc.rule if inc else "",
+                "rank": ranked.rank(f),
             }
         )
     blank = dict.fromkeys(COLUMNS, "")

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from diagnostics.model import Run, Severity
+from diagnostics.ranking import Ranked, rank
 from reports import VERDICT_WORDS, verdict
 
 if TYPE_CHECKING:
@@ -36,7 +37,7 @@ def cloudstack_version(run: Run) -> str | None:
 
 
 def render(
-    run: Run,
+    run: Run | Ranked,
     changes: Sequence[Change] = (),
     *,
     trends: Sequence[Trend] = (),
@@ -48,6 +49,8 @@ def render(
     ``src`` (a data: URI for a file, ``cid:`` for an email)."""
     import jinja2
 
+    ranked = rank(run)
+    run = ranked.run
     if charts is None:
         from reports.charts import charts as make_charts
 
@@ -59,7 +62,7 @@ def render(
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    findings = run.findings
+    findings = ranked.findings
     anchors = {f.key: f"f{i}" for i, f in enumerate(findings)}
     by_key = {f.key: f for f in findings}
     in_incident = {k: i.rule for i in run.incidents for k in (i.cause, *i.members)}

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from datetime import datetime
 
 from diagnostics.model import Finding, Run, Severity
+from diagnostics.ranking import Ranked, rank
 
 
 def _text(findings: list[Finding]) -> str:
@@ -27,21 +28,27 @@ def _text(findings: list[Finding]) -> str:
 
 
 def render(
-    run: Run, waived: Mapping[int, str] | None = None, failing: frozenset[str] | None = None, unknown_fails: bool = True
+    run: Run | Ranked,
+    waived: Mapping[int, str] | None = None,
+    failing: frozenset[str] | None = None,
+    unknown_fails: bool = True,
 ) -> str:
     """``waived`` maps id(finding) → justification; ``failing`` the severities that fail (default WARN, CRIT);
-    UNKNOWN findings are errors unless ``unknown_fails`` is false (then skipped, "could not check")."""
+    UNKNOWN findings are errors unless ``unknown_fails`` is false (then skipped, "could not check").
+    Suites and test cases come in rank order (the check and target of the first finding to look at first)."""
+    ranked = rank(run)
+    run = ranked.run
     waived = waived or {}
     failing = failing or frozenset({"WARN", "CRIT"})
     root = ET.Element("testsuites", name="csdiag", time=f"{(run.finished - run.started).total_seconds():.3f}")
     durations = {c.name: c.duration_s for c in run.checks}
     by_check: dict[str, dict[str, list[Finding]]] = {}
+    for f in ranked.findings:
+        by_check.setdefault(f.check, {}).setdefault(f.target, []).append(f)
     for c in run.checks:
         by_check.setdefault(c.name, {})
-    for f in run.findings:
-        by_check.setdefault(f.check, {}).setdefault(f.target, []).append(f)
     totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
-    for check, targets in sorted(by_check.items()):
+    for check, targets in by_check.items():
         suite = ET.SubElement(
             root,
             "testsuite",
@@ -53,7 +60,7 @@ def render(
         counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
         if not targets:  # a check that ran and found nothing to report passed as a whole
             targets = {"(all)": []}
-        for target, findings in sorted(targets.items()):
+        for target, findings in targets.items():
             counts["tests"] += 1
             case = ET.SubElement(suite, "testcase", classname=f"csdiag.{check}", name=target, time="0")
             active = [f for f in findings if id(f) not in waived]

@@ -177,12 +177,15 @@ def test_nagios_output_parses_back(tmp_path):
     assert r.returncode == 2
     first, *rest = r.stdout.splitlines()
     assert first.startswith("CSDIAG CRITICAL - ")
-    _, _, perf = first.partition(" | ")
+    assert len(r.stdout.encode()) <= 4096  # NRPE's buffer; Nagios 4 keeps 8 KiB
+    perf = rest[-1].removeprefix("| ")
     items = PERF.findall(perf)
     assert items and len(items) == perf.count("'=")
+    labels = [i[0] for i in items] + [i[0] for i in PERF.findall(first.partition(" | ")[2])]
+    assert len(labels) == len(set(labels))  # unique perfdata labels
     stalled = next(i for i in items if "since_update" in i[0] and "ubuntu" in i[0])
     assert stalled[3] == "~:10" and stalled[4] == "~:60"  # upper levels: alert above
-    assert len(rest) == 13
+    assert len(rest) == 14  # 13 problems in rank order, then the perfdata line
 
 
 def test_nagios_negative_lower_ranges():
@@ -201,7 +204,7 @@ def test_nagios_negative_lower_ranges():
         metrics=[Metric(name="rx_power", value=-11.5, unit="dBm", warn=-10.0, crit=-13.0, direction="lower")],
     )
     out = nagios.render(Run(id="x", started=t, finished=t, tool_version="t", config={}, checks=(), findings=(f,)))
-    [item] = PERF.findall(out.splitlines()[0])
+    [item] = PERF.findall(out.splitlines()[-1])
     assert item == ("optics leaf1:Ethernet1 rx_power_dBm", "-11.5", "", "-10:", "-13:")
 
 
@@ -219,8 +222,11 @@ def test_prometheus_output_parses(tmp_path):
         "csdiag_finding",
         "csdiag_last_run_timestamp_seconds",
         "csdiag_templates_since_update_seconds",
-        "csdiag_logs_log_bytes_bytes",
+        "csdiag_storage_available_bytes",
+        "csdiag_mtu_rtt_seconds",
     } <= set(families)
+    for name in families:  # no doubled or abbreviated units (promtool's rules)
+        assert not re.search(r"_(bytes_bytes|ms_seconds|ratio_ratio|ms|db)$", name), name
     status = {(s.labels["check"], s.labels["target"]): s.value for s in families["csdiag_check_status"].samples}
     assert status[("ssvm", 'zone 3 "zone-lab"')] == 2
     stalled = [s for s in families["csdiag_templates_since_update_seconds"].samples if "ubuntu" in s.labels["target"]]

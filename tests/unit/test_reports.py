@@ -44,7 +44,7 @@ def sample_run():
 
 
 def test_verdict_line():
-    assert verdict(sample_run()) == "CRITICAL — 1 critical, 0 warnings, 1 could not check, 1 ok/info"
+    assert verdict(sample_run()) == "CRITICAL — 1 critical, 0 warnings, 1 could not check, 1 passed"
 
 
 def test_csv_fixed_columns_and_formula_cells_neutralised():
@@ -75,9 +75,23 @@ def test_html_escapes_and_orders():
     assert "<link" not in page and 'src="http' not in page  # self-contained
 
 
-def test_table_shows_evidence_and_fix():
+def test_table_default_view_is_one_line_per_problem():
     buf = io.StringIO()
-    table.render(sample_run(), buf, color=False, width=200)
+    table.render(sample_run(), buf, color=False, width=80)
+    lines = buf.getvalue().splitlines()
+    assert lines[0].startswith("CRITICAL")
+    assert all(len(line) <= 80 for line in lines)
+    [crit] = [line for line in lines if "VERSION_UNSUPPORTED" in line]
+    assert crit.split()[:2] == ["1", "CRIT"] and "/var/log/x.log" not in buf.getvalue()
+    assert "passed (1): platform 1" in lines
+
+
+def test_table_explain_shows_evidence_units_and_fix():
+    buf = io.StringIO()
+    table.render(sample_run(), buf, color=False, width=80, explain=True)
     out = buf.getvalue()
-    assert "VERSION_UNSUPPORTED" in out and "→ -upgrade" in out and "/var/log/x.log:7" in out
-    assert out.strip().splitlines()[-2].startswith("CRITICAL")
+    assert "/var/log/x.log:7" in out and "do       -upgrade" in out
+    assert "rx_power = -14.2 dBm (warn below -10 dBm, crit below -13 dBm)" in out
+    one = io.StringIO()
+    table.render(sample_run(), one, color=False, width=80, pick=["DB_UNREACHABLE"], explain=True)
+    assert "DB_UNREACHABLE" in one.getvalue() and "VERSION_UNSUPPORTED" not in one.getvalue()

@@ -1,4 +1,4 @@
-"""`csdiag gate` (registered on the app of diagnostics.cli)."""
+"""``csdiag gate``: the readiness verdict for pipelines (exit 0 pass, 1 fail, 2 usage or configuration)."""
 
 from __future__ import annotations
 
@@ -9,19 +9,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from diagnostics.cli import (
-    EX_GATE_USAGE,
-    OPTS,
-    ConfigOpt,
-    JunitOpt,
-    OnlyOpt,
-    SkipOpt,
-    _run,
-    _settings,
-    _write,
-    app,
-    fail,
-)
+from diagnostics.cli import common
+from diagnostics.cli.app import OPTS, app, fail
+from diagnostics.cli.options import EX_GATE_USAGE, BundleOpt, ConfigOpt, JunitOpt, OnlyOpt, SkipOpt
 
 if TYPE_CHECKING:
     from diagnostics.check import Check
@@ -35,30 +25,46 @@ class FailOn(StrEnum):
 @app.command()
 def gate(
     config: ConfigOpt = None,
-    profile: Annotated[str | None, typer.Option("--profile", help="A [gate.profiles.<name>] from the config.")] = None,
+    profile: Annotated[
+        str | None, typer.Option("--profile", metavar="NAME", help="A [gate.profiles.<name>] from the config.")
+    ] = None,
     fail_on: Annotated[
         FailOn | None,
-        typer.Option("--fail-on", help="Fail on WARN and above, or CRIT only (default: the profile's, else crit)."),
+        typer.Option(
+            "--fail-on",
+            metavar="warn|crit",
+            help="Fail on WARN and above, or CRIT only (default: the profile's, else crit).",
+        ),
     ] = None,
     allow_unknown: Annotated[
         bool, typer.Option("--allow-unknown", help="UNKNOWN (could not check) does not fail the gate.")
     ] = False,
     waivers: Annotated[
-        Path | None, typer.Option("--waivers", help="TOML file of [[waiver]] tables.", dir_okay=False)
+        Path | None, typer.Option("--waivers", metavar="FILE", help="TOML file of [[waiver]] tables.", dir_okay=False)
     ] = None,
     junit: JunitOpt = None,
     only: OnlyOpt = None,
     skip: SkipOpt = None,
-    bundle: Annotated[Path | None, typer.Option("--bundle", help="Judge a bundle instead of collecting live.")] = None,
+    bundle: BundleOpt = None,
     retry_for: Annotated[
         str | None,
-        typer.Option("--retry-for", help="Run again until the gate passes or this time (90s, 10m, 1h) has passed."),
+        typer.Option(
+            "--retry-for",
+            metavar="DURATION",
+            help="Run again until the gate passes or this time (90s, 10m, 1h) has passed.",
+        ),
     ] = None,
-    interval: Annotated[float, typer.Option("--interval", help="Seconds between attempts.", min=1)] = 30.0,
-    template: Annotated[str | None, typer.Option("--template", help="Template readiness: id, uuid or name.")] = None,
+    interval: Annotated[
+        float, typer.Option("--interval", metavar="SECONDS", help="Seconds between attempts.", min=1)
+    ] = 30.0,
+    template: Annotated[
+        str | None, typer.Option("--template", metavar="TEMPLATE", help="Template readiness: id, uuid or name.")
+    ] = None,
     zone: Annotated[
         list[str] | None,
-        typer.Option("--zone", help="With --template: only these zones (id or name; repeat the option)."),
+        typer.Option(
+            "--zone", metavar="ZONE", help="With --template: only these zones (id or name; repeat the option)."
+        ),
     ] = None,
     verify_checksum: Annotated[
         bool,
@@ -76,7 +82,7 @@ def gate(
     from diagnostics.model import Severity
     from diagnostics.registry import parse_names
 
-    settings = _settings(config, EX_GATE_USAGE)
+    settings = common.settings(config, EX_GATE_USAGE)
     if profile is not None and profile not in settings.gate.profiles:
         known = ", ".join(sorted(settings.gate.profiles)) or "none configured"
         fail(f"--profile: no [gate.profiles.{profile}] in the configuration (known: {known})", EX_GATE_USAGE)
@@ -99,7 +105,6 @@ def gate(
         attempt += 1
         if template is not None:
             from checks import readiness
-            from diagnostics import engine
 
             try:
                 settings.verify_secrets()
@@ -112,9 +117,9 @@ def gate(
                 pick = settings.images.model_copy(update={"templates": [template], "all": False})
                 settings = settings.model_copy(update={"images": pick})
                 checks.append(images.CHECK)
-            run = engine.run_checks(settings, checks)
+            run = common.run_one(settings, checks)
         else:
-            run = _run(settings, only_l, parse_names(skip), bundle, EX_GATE_USAGE)
+            run = common.run_selected(settings, only_l, parse_names(skip), bundle, EX_GATE_USAGE)
         verdict = judge(
             run,
             fail_on=severity,
@@ -131,18 +136,20 @@ def gate(
         )
         time.sleep(interval)
     if not OPTS.quiet:
+        from diagnostics.ranking import rank
         from reports import table
 
-        table.render(run, sys.stdout, color=OPTS.color)
+        table.render(rank(run), sys.stdout, color=OPTS.color)
     sys.stderr.write(render_block(verdict))
     if junit is not None:
+        from diagnostics.ranking import rank
         from reports import junit as junit_report
 
         failing = frozenset({"WARN", "CRIT"} if severity is Severity.WARN else {"CRIT"})
-        _write(
+        common.write(
             junit,
             junit_report.render(
-                run, waived=verdict.waived_ids(), failing=failing, unknown_fails=not verdict.allow_unknown
+                rank(run), waived=verdict.waived_ids(), failing=failing, unknown_fails=not verdict.allow_unknown
             ),
         )
     raise typer.Exit(0 if verdict.passed else 1)

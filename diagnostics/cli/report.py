@@ -1,4 +1,4 @@
-"""`csdiag report` and `csdiag history` (registered on the app of diagnostics.cli)."""
+"""``csdiag report`` (report files, history, e-mail) and ``csdiag history``."""
 
 from __future__ import annotations
 
@@ -8,16 +8,9 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from diagnostics.cli import (
-    ConfigOpt,
-    OnlyOpt,
-    SkipOpt,
-    _run,
-    _settings,
-    _write,
-    app,
-    fail,
-)
+from diagnostics.cli import common
+from diagnostics.cli.app import app, fail
+from diagnostics.cli.options import ConfigOpt, OnlyOpt, SkipOpt
 
 if TYPE_CHECKING:
     from diagnostics.config import Settings
@@ -58,11 +51,15 @@ def report(
     from_run: Annotated[
         Path | None,
         typer.Option(
-            "--from", help="A run document (findings.json) to report on instead of running the checks.", dir_okay=False
+            "--from",
+            metavar="FILE",
+            help="A run document (findings.json) to report on instead of running the checks.",
+            dir_okay=False,
         ),
     ] = None,
     output: Annotated[
-        Path, typer.Option("--output", "-o", help="Folder for report.html, findings.csv, findings.json.")
+        Path,
+        typer.Option("--output", "-o", metavar="FOLDER", help="Folder for report.html, findings.csv, findings.json."),
     ] = Path("csdiag-report"),
     email: Annotated[bool, typer.Option("--email", help="Also send the report as configured in [email].")] = False,
     only: OnlyOpt = None,
@@ -76,12 +73,14 @@ def report(
     from diagnostics.history import damp
     from diagnostics.model import ModelError
     from diagnostics.model import Run as RunModel
+    from diagnostics.ranking import rank
     from diagnostics.registry import parse_names
     from reports import charts, csvfile, html, jsondoc
 
-    settings = _settings(config)
+    settings = common.settings(config)
     if email and settings.email is None:
         fail("--email needs an [email] section in the configuration")
+    common.check_output_path(output, folder=True)
     password = _email_password(settings) if email else None
     if from_run is not None:
         try:
@@ -89,16 +88,18 @@ def report(
         except (OSError, ValueError, ModelError) as exc:
             fail(f"{from_run}: {exc}")
     else:
-        run = _run(settings, parse_names(only), parse_names(skip), None)
+        run = common.run_selected(settings, parse_names(only), parse_names(skip), None)
     past = record(settings, run)
     run = damp(run, past.changes, settings.report.crit_after_runs)
     found = trends.notable(trends.trends(run, past.series))
     pictures = charts.charts(run, past.runs, found)
-    csv_text = csvfile.render(run, past.changes)
-    html_text = html.render(run, past.changes, trends=found, charts=pictures)
-    _write(output / "findings.json", jsondoc.render(run))
-    _write(output / "findings.csv", csv_text)
-    _write(output / "report.html", html_text)
+    ranked = rank(run)
+    csv_text = csvfile.render(ranked, past.changes)
+    html_text = html.render(ranked, past.changes, trends=found, charts=pictures)
+    output.mkdir(exist_ok=True)
+    common.write(output / "findings.json", jsondoc.render(ranked))
+    common.write(output / "findings.csv", csv_text)
+    common.write(output / "report.html", html_text)
     new = sum(1 for c in past.changes if c.status == "new")
     resolved = sum(1 for c in past.changes if c.status == "resolved")
     typer.echo(
@@ -155,10 +156,12 @@ def _send(
 @app.command()
 def history(
     config: ConfigOpt = None,
-    check: Annotated[str | None, typer.Option("--check", help="Only this check's metrics.")] = None,
-    target: Annotated[str | None, typer.Option("--target", help="Only this target's metrics.")] = None,
-    days: Annotated[int | None, typer.Option("--days", help="Only the last N days.", min=1)] = None,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table or json")] = "table",
+    check: Annotated[str | None, typer.Option("--check", metavar="CHECK", help="Only this check's metrics.")] = None,
+    target: Annotated[
+        str | None, typer.Option("--target", metavar="TARGET", help="Only this target's metrics.")
+    ] = None,
+    days: Annotated[int | None, typer.Option("--days", metavar="N", help="Only the last N days.", min=1)] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT", help="table or json")] = "table",
 ) -> None:
     """Past runs, and with --check/--target the series of their measured metrics."""
     import json
@@ -167,7 +170,7 @@ def history(
     from diagnostics.history import History
     from diagnostics.sources.errors import SourceError
 
-    settings = _settings(config)
+    settings = common.settings(config)
     try:
         with History.open(settings.history.full_url()) as store:
             runs = store.runs(days)

@@ -1,0 +1,5 @@
+"""``python -m diagnostics.cli``."""
+
+from diagnostics.cli import main
+
+main()
