@@ -265,8 +265,8 @@ def _sane(kind: str, t: Mapping[str, float]) -> bool:
     if kind in ("rx", "tx"):
         low = t.get("low_alarm", t.get("low_warn"))
         high = t.get("high_alarm", t.get("high_warn"))
-        if low is not None and (low >= 0 or low < -35):
-            return False
+        if low is not None and ((kind == "rx" and low >= 0) or low < -35):
+            return False  # an Rx low alarm at 0 dBm is nonsense; a Tx one is normal for ER/ZR optics
         if high is not None and not -20 < high < 15:
             return False
     return True
@@ -380,6 +380,7 @@ def _from_cli(platform: str, result: Mapping[str, Any]) -> dec.Device:
     for r in parsed["readings"]:
         values = {k: dec.Value(**v) for k, v in r["values"].items()}
         readings.append(dec.Reading(port=r["port"], lane=r.get("lane"), values=values, source=r.get("source", "")))
+    readings = dec.plausible(readings)
     ifs = {i: dict(v) for i, v in enumerate(parsed["interfaces"], 1)}
     notes = [*parsed["notes"], *(result.get("notes") or [])]
     device = dec.Device(
@@ -467,6 +468,8 @@ def _reading_findings(
             if kind == "rx":
                 yield _no_light(target, iface, v, ev)
             continue
+        if kind == "bias" and v.value == 0:
+            continue  # the laser is off (a shut or unused lane): 0 mA is its state, not a drifting laser
         if admin_down and kind in ("rx", "tx", "bias"):
             continue  # a port shut by the operator: its light says nothing about a fault
         tx = r.values.get("tx")
@@ -538,6 +541,15 @@ def _optic_type(text: str | None) -> str | None:
 
 def _no_light(target: str, iface: Mapping[str, Any], v: dec.Value, ev: tuple[Evidence, ...]) -> Finding:
     admin, oper = iface.get("admin", "unknown"), iface.get("oper", "unknown")
+    if oper == "up":  # an optical link cannot be up without light: the 0 is the sensor's, not the fibre's
+        return Finding(
+            check=NAME,
+            code="OPTICS_NO_LIGHT",
+            severity=Severity.INFO,
+            target=target,
+            summary=f"the sensor reads no light ({v.reason or 'dark'}) but the port is up: not a measurement",
+            evidence=ev,
+        )
     down = admin == "down"
     unknown = admin == "unknown"
     return Finding(

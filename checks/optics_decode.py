@@ -35,6 +35,7 @@ from checks.optics_dom.core import (
     interfaces,
     kind_of,
     neighbours,
+    plausible,
     power_dbm,
     rfc3433,
     scalar,
@@ -63,6 +64,7 @@ __all__ = [
     "dbm_from_mw",
     "decode",
     "kind_of",
+    "plausible",
     "power_dbm",
     "rfc3433",
 ]
@@ -86,7 +88,7 @@ def decode(platform: str, cols: Mapping[str, Mapping[str, Any]]) -> Device:
     ifs = interfaces(cols)
     decoder = PLATFORMS[platform][0]
     notes: list[str] = []
-    readings = decoder(cols, ifs, notes)
+    readings = plausible(decoder(cols, ifs, notes))
     sysname = scalar(cols, LLDP_LOC_SYSNAME)
     return Device(
         interfaces=ifs,

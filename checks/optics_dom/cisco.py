@@ -2,14 +2,15 @@
 interfaces through ENTITY-MIB.
 
 Sensor → interface, in this order (each seen on real devices, tests/data/devices/cisco-*):
+0. the sensor's own name starting with an interface name (ifName or ifDescr) and a space or a dash
+   (`Te1/2/0/1 Receive Power Sensor`, IOS-XR `GigabitEthernet0/0/0/19-Rx Power`): the name wins over
+   the tree, which a Catalyst 9400X gets wrong (Te1/2/0/1's sensors under Te1/2/0/2's port entity);
 1. up the entPhysicalContainedIn chain to a port(10) entity (IOS `Gi1/0/52 Receive Power Sensor` under
    its port; NX-OS under `Transceiver(slot:1-port:25)` under `Linecard-1 Port-97`);
 2. a module on the way with exactly one port(10) child: the port sits beside the sensors under the
    transceiver module (IOS-XE routers: `subslot 0/0 transceiver 0` holds `GigabitEthernet0/0/0` and
    its sensors);
-3. a module on the way named like an interface (IOS-XR NCS: `GigabitEthernet0/0/0/4` holds
-   `GigabitEthernet0/0/0/4-Rx Power`);
-4. the sensor's own name starting with an interface name and a space or a dash.
+3. a module on the way named like an interface (IOS-XR NCS: `GigabitEthernet0/0/0/4` holds its sensors).
 A port entity's interface is its entAliasMappingIdentifier (``…ifIndex.N``), else its name.
 
 "No value": an entSensorStatus other than ok(1) is unavailable; an optic whose every sensor reads
@@ -80,6 +81,9 @@ class _Tree:
         return None
 
     def port_of(self, idx: str, text: str) -> str | None:
+        named = self.prefix(text)
+        if named is not None:
+            return named  # the name wins: a Catalyst 9400 parents Te1/2/0/1's sensors under Te1/2/0/2's port
         cur, depth = str(self.parents.get(idx) or ""), 0
         while cur and cur != "0" and depth < 6:
             cls = as_int(self.classes.get(cur))
@@ -94,7 +98,7 @@ class _Tree:
             if isinstance(name, str) and name in self.if_names:
                 return self.if_names[name]
             cur, depth = str(self.parents.get(cur) or ""), depth + 1
-        return self.prefix(text)
+        return None
 
     def prefix(self, text: str) -> str | None:
         """'TenGigabitEthernet2/1 Receive Power Sensor', 'GigabitEthernet0/0/0/19-Rx Power' → the interface."""
@@ -122,7 +126,10 @@ def decode(
         if kind is None:
             continue
         if kind in ("rx", "tx") and as_int(stype.get(idx)) not in (14, 6):
-            continue  # a power supply's watts or a "power" that is not optical
+            continue  # a power supply's watts, or a C9500 "Transmit Power Sensor" typed celsius or unknown(2)
+        fits = {"bias": (5,), "temp": (8,), "voltage": (3, 4)}.get(kind)
+        if fits is not None and as_int(stype.get(idx)) not in fits:
+            continue  # unknown(2) (C9500H QSFP lanes, value 0) or a type that is not what the name says
         port = tree.port_of(idx, text)
         if port is None:
             unmapped += 1
@@ -134,6 +141,14 @@ def decode(
         if st is not None and st != 1:
             what = {2: "unavailable", 3: "nonoperational"}.get(st, f"status {st}")
             r.values[kind] = Value(None, "unavailable", f"entSensorStatus {what}")
+            continue
+        if as_int(raw) == UNSET:
+            r.values[kind] = Value(None, "unavailable", "−32768 (no value)")
+            continue
+        if st is None and as_int(raw) == 0 and as_int(stype.get(idx)) == 14:
+            # Cisco answers 0 where its CLI prints N/A; without entSensorStatus a dBm of exactly 0 is that
+            # (NX-OS: Rx 0 beside Tx −6.58 dBm and a bias of 18.8 mA, at 0.001 dB resolution)
+            r.values[kind] = Value(None, "unavailable", "0 without entSensorStatus (Cisco's N/A)")
             continue
         v = rfc3433(kind, stype.get(idx), scale.get(idx), prec.get(idx), raw, cisco=True)
         if v.state == "ok":

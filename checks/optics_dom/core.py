@@ -257,6 +257,27 @@ def reading(readings: dict[tuple[str, int | None], Reading], port: str, lane: in
 LANE = re.compile(r"\bLane\s+(\d+)\b", re.I)
 
 
+# What a transceiver can physically report; beyond it the value is undecodable, never a fault to page on
+# (an optic at +30 dBm, a bias of −866597556 A seen on a Catalyst 9200L walk).
+PLAUSIBLE = {
+    "rx": (-60.0, 20.0),
+    "tx": (-60.0, 20.0),
+    "temp": (-55.0, 150.0),
+    "bias": (0.0, 500.0),
+    "voltage": (0.0, 10.0),
+}
+
+
+def plausible(readings: list[Reading]) -> list[Reading]:
+    """Mark values outside :data:`PLAUSIBLE` invalid, with the reason."""
+    for r in readings:
+        for kind, v in r.values.items():
+            low, high = PLAUSIBLE.get(kind, (-math.inf, math.inf))
+            if v.state == "ok" and v.value is not None and not low <= v.value <= high:
+                r.values[kind] = Value(None, "invalid", f"{v.value:g} is outside {low:g}..{high:g}", v.thresholds)
+    return readings
+
+
 def drop_non_optics(readings: dict[tuple[str, int | None], Reading]) -> list[Reading]:
     """Temperature or voltage alone is a board sensor beside a port, not an optic: keep readings that
     have a power or bias value (or are lanes of a port that has)."""

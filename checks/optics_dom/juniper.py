@@ -85,7 +85,10 @@ def decode(
         if volt is not None and volt > 0:
             r.values["voltage"] = Value(round(volt / 1000, 3))
         module = r.values
-        for lane, lrow in lanes.get(idx, {}).items():
+        port_lanes = lanes.get(idx, {})
+        if set(port_lanes) == {"0"}:
+            port_lanes = {}  # an SFP's one lane repeats the module's values
+        for lane, lrow in port_lanes.items():
             if not lane.isdigit() or _empty(lrow, 6, 7, 8):
                 continue
             lr = reading(out, port, int(lane), f"jnxDomLane {idx}.{lane}")
