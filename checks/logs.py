@@ -54,7 +54,7 @@ RECOVERABLE = {"DOWNLOAD_TIMEOUT", "STORAGE_DISCONNECTED", "DOWNLOAD_FAILED", "N
 def anchors(kind: str) -> list[bytes]:
     """Literals that make a line of a ``kind`` log a candidate besides a bad level: the catalogue texts that
     log writes below WARN, and its success markers. Each one costs a pass over the file: only what applies."""
-    quiet = [s.literal.encode() for s in signatures.CATALOGUE if kind in s.quiet_in]
+    quiet = [a.encode() for a in signatures.pre_filter_anchors(kind)]
     return [*quiet, *(m.encode() for m in _SUCCESS_IN[kind])]
 
 
@@ -63,7 +63,7 @@ def scanner(kind: str, max_lines: int = 20000) -> logfiles.Scanner:
     return logfiles.Scanner(anchors(kind), max_lines, pattern=LEVEL_PATTERN)
 
 
-_CATALOGUE_CODES = sorted({s.code for s in signatures.CATALOGUE if "log" in s.applies_to})
+_CATALOGUE_CODES = sorted({s.code for s in signatures.CATALOGUE if "log" in s.applies_to and not s.routine})
 CODES = (
     *(
         Code(

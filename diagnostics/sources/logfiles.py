@@ -234,6 +234,8 @@ class Scanner:
         if self.pattern is not None:
             for m in self.pattern.finditer(block):
                 starts.add(block.rfind(b"\n", 0, m.start()) + 1)
+        # A literal inside a stack trace belongs to the entry above it, which carries the trace along.
+        starts = {st for st in starts if not _is_continuation(block, st)}
         line_no, counted_to = first_line, 0
         for start in sorted(starts):
             line_no += block.count(b"\n", counted_to, start)

@@ -205,11 +205,14 @@ def test_bad_input_is_reported_and_the_rest_goes_on(tmp_path):
         b"2024-05-02 10:00:00,000 WARN  [c.X] (t:null) (logid:) caf\xe9 Stream closed \xff\xfe\n"
     )
     (tmp_path / "empty.log").write_bytes(b"")
-    data = gzip.compress(b"2024-05-02 10:00:00,000 WARN  [c.X] (t:null) (logid:) No space left on device\n" * 5000)
+    data = gzip.compress(
+        b"2024-05-02 10:00:00,000 ERROR [storage.template.DownloadManagerImpl] (t:null) Failed post download script: "
+        b"cp: error writing: No space left on device\n" * 5000
+    )
     (tmp_path / "broken.log.gz").write_bytes(data[: len(data) // 2])
     long_line = b"2024-05-02 10:00:00,000 WARN  [c.X] (t:null) (logid:) " + b"x" * (20 << 20) + b"\n"
     (tmp_path / "long.log").write_bytes(
-        long_line + b"2024-05-02 10:00:01,000 WARN  [c.X] (t:null) (logid:) Read-only file system\n"
+        long_line + b"2024-05-02 10:00:01,000 WARN  [c.X] (t:null) (logid:) Failed to install: Read-only file system\n"
     )
     fs = findings(tmp_path, tmp_path / "nope.log")
     keys = {(f.code, f.target.rsplit("/", 1)[-1]) for f in fs}
