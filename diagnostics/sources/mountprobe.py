@@ -15,7 +15,8 @@ import errno
 import json
 import os
 import select
-import signal
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -111,29 +112,37 @@ def _write_probe(path: str) -> dict[str, Any]:
             name.unlink()
 
 
+_ROOT = str(Path(__file__).resolve().parents[2])  # the folder holding the diagnostics package
+_CHILD = (
+    "import sys; sys.path.insert(0, sys.argv[1]); "
+    "from diagnostics.sources.mountprobe import _child_main; _child_main(sys.argv[2], sys.argv[3] == 'write')"
+)
+
+
 def probe(path: str, timeout_s: float, write: bool = True) -> dict[str, Any]:
     """Mount entry, statvfs numbers and a write probe for ``path``, or ``{"stuck": True}`` at the deadline.
 
-    A plain fork, not multiprocessing: multiprocessing joins its children at exit, and a child blocked
-    in the kernel on a dead mount would then hang the whole program."""
+    The probe runs in a new Python process (fork+exec by subprocess, no Python code between them), not a
+    bare ``fork()``: this process runs other checks in threads, and a forked copy of a multi-threaded
+    process can deadlock on a lock another thread held. Not multiprocessing either: it joins its children
+    at exit, and a child blocked in the kernel on a dead mount would then hang the whole program. The
+    child holds no descriptor of ours (close_fds; stdin/stderr to /dev/null), runs in its own session
+    from ``/`` (a cwd on the dead mount would pin it), and is always reaped: at once when it answers,
+    by a watcher thread when it was abandoned."""
     if path in _stuck:
         return {"path": path, "stuck": True, "detail": "an earlier probe of this path in this run never returned"}
     # no stat() of the path here: on a dead mount it would block this process; the child finds out
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # the child: probe, report, leave without running the parent's exit handlers
-        # Hold nothing of the parent's: a child stuck on a dead mount must not keep its stdout (a pipe to
-        # cron, CI or a caller waiting for EOF) or any other descriptor open.
-        null = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(null, fd)
-        os.closerange(3, write_end)
-        os.closerange(write_end + 1, 1 << 16)
-        try:
-            os.write(write_end, json.dumps(_probe_in_child(path, write)).encode())
-        finally:
-            os._exit(0)
-    os.close(write_end)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _CHILD, _ROOT, path, "write" if write else "read"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        close_fds=True,
+        start_new_session=True,
+        cwd="/",
+    )
+    assert proc.stdout is not None
+    read_end = proc.stdout.fileno()
     chunks: list[bytes] = []
     deadline = time.monotonic() + timeout_s
     try:
@@ -143,7 +152,7 @@ def probe(path: str, timeout_s: float, write: bool = True) -> dict[str, Any]:
                 break
             chunk = os.read(read_end, 65536)
             if not chunk:  # the child finished writing
-                os.waitpid(pid, 0)
+                proc.wait()
                 try:
                     result: dict[str, Any] = json.loads(b"".join(chunks))
                 except ValueError:
@@ -151,18 +160,20 @@ def probe(path: str, timeout_s: float, write: bool = True) -> dict[str, Any]:
                 return result
             chunks.append(chunk)
     finally:
-        os.close(read_end)
+        proc.stdout.close()
     _stuck.add(path)
-    os.kill(pid, signal.SIGKILL)  # a process blocked in the kernel ignores even this until the call returns
-    _reap_later(pid)
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()  # a process blocked in the kernel ignores even this until the call returns
+    _reap_later(proc)
     return {"path": path, "stuck": True, "detail": f"no answer from statvfs/open within {timeout_s:g} s"}
 
 
-def _reap_later(pid: int) -> None:
+def _child_main(path: str, write: bool) -> None:
+    """The probe process: one JSON document on stdout."""
+    sys.stdout.write(json.dumps(_probe_in_child(path, write)))
+    sys.stdout.flush()
+
+
+def _reap_later(proc: subprocess.Popen[bytes]) -> None:
     """Collect the abandoned child if it ever dies, without waiting for it."""
-
-    def reap() -> None:
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(pid, 0)
-
-    threading.Thread(target=reap, daemon=True).start()
+    threading.Thread(target=proc.wait, name=f"reap-{proc.pid}", daemon=True).start()

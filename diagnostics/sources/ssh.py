@@ -85,6 +85,44 @@ def _accept_and_log() -> Any:
     return AcceptAndLog()
 
 
+class _Guarded:
+    """A remote file whose reads raise source errors: a read that stalls past the channel timeout is
+    ``Timeout``, a dropped connection ``Unreachable`` — not paramiko's or the socket's exceptions."""
+
+    def __init__(self, f: Any, where: str) -> None:
+        self._f = f
+        self._where = where
+
+    def _call(self, name: str, *args: Any) -> Any:
+        try:
+            return getattr(self._f, name)(*args)
+        except (OSError, EOFError, Exception) as exc:
+            raise _translate(exc, self._where) from exc
+
+    def read(self, size: int = -1) -> bytes:
+        return bytes(self._call("read", size))
+
+    def readinto(self, buf: Any) -> int:
+        return int(self._call("readinto", buf))
+
+    def readline(self, size: int = -1) -> bytes:
+        return bytes(self._call("readline", size))
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self._call("seek", offset, whence)  # paramiko's seek returns None
+        return self.tell()
+
+    def tell(self) -> int:
+        return int(self._call("tell"))
+
+    def __iter__(self) -> Iterator[bytes]:
+        while line := self.readline():
+            yield line
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._f, name)
+
+
 class SshSession:
     """Every wait on the session is bounded by ``timeout_s``: the SFTP channel has it as its timeout
     (paramiko's transport swallows a timeout of the TCP socket and waits again; a channel timeout it
@@ -145,11 +183,10 @@ class SshSession:
             raise _translate(exc, self.where) from exc
         try:
             f.prefetch()
-            head = f.read(2)
-            f.seek(0)
-            yield gzip.GzipFile(fileobj=f) if head == b"\x1f\x8b" else f  # type: ignore[misc]
-        except (TimeoutError, EOFError) as exc:  # a read that stalled past the channel timeout
-            raise _translate(exc, self.where) from exc
+            guarded = _Guarded(f, self.where)
+            head = guarded.read(2)
+            guarded.seek(0)
+            yield gzip.GzipFile(fileobj=guarded) if head == b"\x1f\x8b" else guarded  # type: ignore[misc]
         finally:
             try:
                 f.close()
