@@ -25,7 +25,10 @@ _UOM = {"s": "s", "ms": "ms", "us": "us", "%": "%", "B": "B", "KB": "KB", "MB": 
 
 
 def _num(v: float) -> str:
-    return f"{v:g}"
+    """Plain decimal, never an exponent (the plugin API does not know ``2.1e+09``)."""
+    if float(v).is_integer():
+        return str(int(v))
+    return f"{v:.6f}".rstrip("0").rstrip(".")
 
 
 def _range(level: float | None, direction: str | None) -> str:
@@ -79,13 +82,13 @@ def _headline(ranked: Ranked) -> str:
         n = len(ranked.incidents)
         first = ranked.incidents[0].incident
         action = f" — do: {first.remediation}" if first.remediation else ""
-        lead = f"{n} incident{'s' if n != 1 else ''}; first: {first.title}: {first.summary}{action}"
+        lead = f"{n} incident{'s' if n != 1 else ''}, first {first.title}: {first.summary}{action}"
     elif ranked.problems:
         top = ranked.problems[0]
         lead = f"{top.code} {top.target}: {top.summary}"
     else:
         lead = "no problem found"
-    return f"{_clean(lead, FIRST_LINE)} ({counts})"
+    return f"{_clean(lead, FIRST_LINE)} ({counts})"  # no ';' of ours: Nagios turns it into ':'
 
 
 def render(run: Run | Ranked) -> str:
