@@ -271,8 +271,9 @@ def _ready(sim: Simulator, v3: bool, deadline: float) -> bool:
 
 
 @contextmanager
-def simulators(groups: Sequence[Sequence[tuple[str, Switch]]], v3: bool = False) -> Iterator[list[Simulator]]:
-    """One snmpsim process per group, serving each (community, switch) of the group on loopback."""
+def simulators(groups: Sequence[Sequence[tuple[str, Switch | str]]], v3: bool = False) -> Iterator[list[Simulator]]:
+    """One snmpsim process per group, serving each (community, switch) of the group on loopback; a switch
+    given as text is recorded .snmprec data (tests/data/devices/*/walk.snmprec)."""
     exe = Path(sys.executable).parent / "snmpsim-command-responder"
     if not exe.exists():
         unavailable("snmpsim not installed (pip install -e '.[test]')")
@@ -285,7 +286,7 @@ def simulators(groups: Sequence[Sequence[tuple[str, Switch]]], v3: bool = False)
             data.mkdir()
             cache.mkdir()
             for community, sw in group:
-                (data / f"{community}.snmprec").write_text(snmprec(sw))
+                (data / f"{community}.snmprec").write_text(sw if isinstance(sw, str) else snmprec(sw))
             sim = Simulator(port=free_port(), communities=[c for c, _ in group])
             sims.append(sim)
             args = [
