@@ -4,7 +4,9 @@ our own (checks/textfsm/) where ntc-templates has none or is wrong (optics.md §
 - cisco_ios ``show interfaces transceiver`` (the plural; negative temperatures; the "Alarms applicable…"
   header; the ``++ + - --`` flags kept as the device's own alarm state),
 - juniper_junos ``show interfaces diagnostics optics`` (module values, thresholds, QSFP lanes),
-- huawei_vrp ``display transceiver verbose``.
+- huawei_vrp ``display transceiver verbose``;
+
+and cisco_nxos ``show interface transceiver details`` through ntc-templates (values and the optic's levels).
 
 Raw output is the evidence (diagnostics.sources.switchcli collects it); parsing happens here, on
 recorded or live text alike. A switch that answers ``% Invalid input`` gives a note, not a crash.
@@ -31,6 +33,11 @@ COMMANDS: dict[str, dict[str, tuple[str, str]]] = {
     "arista_eos": {
         "transceiver": ("show interfaces transceiver", NTC),
         "status": ("show interfaces status", NTC),
+        "lldp": ("show lldp neighbors detail", NTC),
+    },
+    "cisco_nxos": {
+        "transceiver": ("show interface transceiver details", NTC),
+        "status": ("show interface status", NTC),
         "lldp": ("show lldp neighbors detail", NTC),
     },
     "juniper_junos": {
@@ -178,6 +185,40 @@ def _readings_junos(rows: list[dict[str, str]]) -> list[dec.Reading]:
     return out
 
 
+def _readings_nxos(rows: list[dict[str, Any]]) -> list[dec.Reading]:
+    """ntc-templates' cisco_nxos `show interface transceiver details`: per interface (and lane on QSFPs) the
+    value and the optic's own alarm/warning levels of each kind; N/A is no value."""
+    out = []
+    for r in rows:
+        lane = int(r["LANE"]) if str(r.get("LANE") or "").isdigit() else None
+        reading = dec.Reading(port=str(r["INTERFACE"]), lane=lane, source="show interface transceiver details")
+        for kind, key in (
+            ("rx", "RX"),
+            ("tx", "TX"),
+            ("temp", "TEMPERATURE"),
+            ("bias", "AMPS"),
+            ("voltage", "VOLTAGE"),
+        ):
+            text = r.get(f"{key}_VALUE")
+            value = _power(text) if kind in ("rx", "tx") else _plain(text)
+            if value is None:
+                continue
+            value.thresholds = {
+                name: level
+                for name, col in (
+                    ("high_alarm", "ALARM_HIGH"),
+                    ("low_alarm", "ALARM_LOW"),
+                    ("high_warn", "WARN_HIGH"),
+                    ("low_warn", "WARN_LOW"),
+                )
+                if (level := _num(r.get(f"{key}_{col}"))) is not None
+            }
+            reading.values[kind] = value
+        if reading.values:
+            out.append(reading)
+    return out
+
+
 def _readings_huawei(rows: list[dict[str, str]]) -> tuple[list[dec.Reading], dict[str, str]]:
     out, types = [], {}
     for r in rows:
@@ -248,6 +289,8 @@ def parse(platform: str, outputs: Mapping[str, str]) -> dict[str, Any]:
         readings = _readings_table(rows, "INTERFACE", _CISCO)
     elif platform == "arista_eos":
         readings = _readings_table(rows, "PORT", _ARISTA)
+    elif platform == "cisco_nxos":
+        readings = _readings_nxos(rows)
     elif platform == "juniper_junos":
         readings = _readings_junos(rows)
     else:

@@ -224,3 +224,27 @@ def test_real_device_judgement(case: Path):
     assert raised == want
     if expected["healthy"]:
         assert not [r for r in raised if r[1] in ("WARN", "CRIT")]
+
+
+# --- real CLI outputs (tests/data/cli/real/*: ntc-templates' and NAPALM's recorded device output) -------------
+CLI_REAL = Path(__file__).resolve().parent.parent / "data" / "cli" / "real"
+
+
+@pytest.mark.parametrize("path", sorted(CLI_REAL.glob("*.txt")), ids=lambda p: p.stem)
+def test_real_cli_outputs_parse(path: Path):
+    """Every recorded output parses without losing its table: readings for each optic row, none invalid;
+    a refusal (`% Incomplete command.` on a VSS) is a note, never a crash."""
+    from checks import optics_cli
+
+    platform = path.name.split("__")[0]
+    text = path.read_text(encoding="utf-8")
+    command = optics_cli.COMMANDS[platform]["transceiver"][0]
+    parsed = optics_cli.parse(platform, {command: text})
+    if optics_cli.refused(text):
+        assert parsed["notes"] and not parsed["readings"]
+        return
+    assert parsed["readings"], parsed["notes"]
+    assert not parsed["notes"]
+    for r in parsed["readings"]:
+        assert r["port"]
+        assert all(v["state"] != "invalid" for v in r["values"].values()), r
