@@ -100,7 +100,8 @@ def write(
         if o.raw is not None:
             base = f"checks/{o.check.name}"
             data = redact(o.raw.data)
-            files[f"{base}/evidence.json"] = json.dumps(data, indent=2, sort_keys=True, default=_json_default).encode()
+            # key order kept: the replay must see the evidence exactly as evaluate saw it live
+            files[f"{base}/evidence.json"] = json.dumps(data, indent=2, default=_json_default).encode()
             for rel, blob in o.raw.files.items():
                 files[f"{base}/files/{_safe_relpath(rel)}"] = redact.blob(blob)
     manifest = {
