@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import fnmatch
 import tomllib
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -46,8 +46,10 @@ class _WaiverFile(BaseModel):
     waiver: list[Waiver] = Field(default_factory=list)
 
 
-def load_waivers(path: Path) -> list[Waiver]:
-    """Read a waiver file; any problem is a ConfigError naming the file and the key (``waiver[2].expires``)."""
+def load_waivers(path: Path, known_codes: Collection[str] | None = None) -> list[Waiver]:
+    """Read a waiver file; any problem is a ConfigError naming the file and the key (``waiver[2].expires``).
+    With ``known_codes``, a waiver whose code (or glob) matches none of them is an error naming the code:
+    a typo would otherwise waive nothing, silently."""
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -57,11 +59,20 @@ def load_waivers(path: Path) -> list[Waiver]:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"invalid TOML: {exc}", file=path) from None
     try:
-        return _WaiverFile.model_validate(data).waiver
+        waivers = _WaiverFile.model_validate(data).waiver
     except ValidationError as exc:
         err = exc.errors()[0]
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         raise ConfigError(msg, file=path, key=key_path(err["loc"])) from None
+    if known_codes is not None:
+        for i, w in enumerate(waivers):
+            if not any(fnmatch.fnmatchcase(code, w.code) for code in known_codes):
+                raise ConfigError(
+                    f"unknown code {w.code!r}: no installed check raises it (csdiag checks lists the codes)",
+                    file=path,
+                    key=f"waiver[{i}].code",
+                )
+    return waivers
 
 
 @dataclass

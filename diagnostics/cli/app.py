@@ -17,6 +17,19 @@ import typer
 
 from diagnostics.cli.options import EX_GATE_USAGE, EX_UNKNOWN, EX_USAGE
 
+
+def _words_not_types() -> None:
+    """typer prints each argument's Python type beside its name in --help (``FILE <list[Path]>``); the
+    help says what an argument is in words (its metavar and text), so the type column is left out."""
+    from typer import core
+
+    argument = getattr(core, "TyperArgument", None)
+    if argument is not None and hasattr(argument, "display_type_rich"):
+        argument.display_type_rich = lambda self, ctx: None
+
+
+_words_not_types()
+
 app = typer.Typer(
     name="csdiag",
     help="Diagnostics and health checks for Apache CloudStack template management.",

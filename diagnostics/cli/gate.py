@@ -90,7 +90,7 @@ def gate(
     severity = Severity.WARN if (fail_on or prof.fail_on) == "warn" else Severity.CRIT
     waiver_file = waivers or (Path(prof.waivers) if prof.waivers else None)
     try:  # a malformed waiver file fails before any check runs
-        waiver_list = load_waivers(waiver_file) if waiver_file else []
+        waiver_list = load_waivers(waiver_file, _known_codes()) if waiver_file else []
         budget = parse_duration(retry_for) if retry_for else 0.0
     except ConfigError as exc:
         fail(str(exc), EX_GATE_USAGE)
@@ -153,3 +153,10 @@ def gate(
             ),
         )
     raise typer.Exit(0 if verdict.passed else 1)
+
+
+def _known_codes() -> set[str]:
+    """Every code an installed check (or the engine) can raise."""
+    from diagnostics.check import ENGINE_CODES
+
+    return {k.code for c in common.registry() for k in c.codes} | {k.code for k in ENGINE_CODES}

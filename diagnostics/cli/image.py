@@ -20,7 +20,7 @@ image_app = group("image", "Template image files.")
 
 @image_app.command("lint")
 def image_lint(
-    files: Annotated[list[Path], typer.Argument(help="Image files (QCOW2 or raw).", metavar="FILE...")],
+    files: Annotated[list[Path], typer.Argument(help="Image files (QCOW2 or raw).", metavar="FILE")],
     expect: Annotated[
         str,
         typer.Option(

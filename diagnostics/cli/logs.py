@@ -16,7 +16,7 @@ logs_app = group("logs", "Analyse CloudStack log files offline.")
 @logs_app.command("scan")
 def logs_scan(
     paths: Annotated[
-        list[str], typer.Argument(help="Log files, folders (recursive) or globs; .gz is read as is.", metavar="PATH...")
+        list[str], typer.Argument(help="Log files, folders (recursive) or globs; .gz is read as is.", metavar="PATH")
     ],
     since: Annotated[
         str, typer.Option("--since", metavar="WINDOW", help="Time window: 30m, 24h, 7d, or an ISO date.")

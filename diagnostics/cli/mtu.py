@@ -15,7 +15,7 @@ mtu_app = group("mtu", "Path-MTU (jumbo frame) probes.")
 
 @mtu_app.command("probe")
 def mtu_probe(
-    hosts: Annotated[list[str], typer.Argument(help="Hosts or addresses to probe from here.", metavar="HOST...")],
+    hosts: Annotated[list[str], typer.Argument(help="Hosts or addresses to probe from here.", metavar="HOST")],
     mtu: Annotated[
         int,
         typer.Option(

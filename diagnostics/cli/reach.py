@@ -13,7 +13,7 @@ from diagnostics.cli.options import ConfigOpt, Format, FormatOpt
 
 @app.command()
 def reach(
-    urls: Annotated[list[str], typer.Argument(help="Template URLs to test.", metavar="URL...")],
+    urls: Annotated[list[str], typer.Argument(help="Template URLs to test.", metavar="URL")],
     from_host: Annotated[
         str | None,
         typer.Option(

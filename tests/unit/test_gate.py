@@ -71,7 +71,7 @@ PAST = (date.today() - timedelta(days=1)).isoformat()
         ("CRIT", ["--fail-on", "warn"], None, 1),
         ("CRIT", [], ("VERSION_*", FUTURE), 0),
         ("CRIT", [], ("VERSION_UNSUPPORTED", PAST), 1),
-        ("CRIT", [], ("OTHER_CODE", FUTURE), 1),
+        ("CRIT", [], ("TEMPLATE_SIZE_ZERO", FUTURE), 1),  # a real code, but not the failing one
         ("UNKNOWN", [], None, 1),
         ("UNKNOWN", ["--allow-unknown"], None, 0),
         ("UNKNOWN", ["--fail-on", "warn", "--allow-unknown"], None, 0),
@@ -89,6 +89,17 @@ def test_exit_codes(tmp_path, worst, options, waiver, code):
         assert "expired waivers, no longer applied (1)" in r.stderr
     elif waiver and code == 0:
         assert "accepted risk CHG-1" in r.stderr
+
+
+def test_waiver_of_an_unknown_code_fails_fast_naming_it(tmp_path):
+    typo = waivers(tmp_path, "VERSION_UNSUPORTED", FUTURE)
+    r = gate(tmp_path, "--bundle", str(bundle(tmp_path, "CRIT")), "--waivers", str(typo))
+    assert r.returncode == 2
+    assert r.stderr.strip() == (
+        f"csdiag: error: {typo}: waiver[0].code: unknown code 'VERSION_UNSUPORTED': "
+        "no installed check raises it (csdiag checks lists the codes)"
+    )
+    assert not r.stdout
 
 
 def test_malformed_waivers_fail_fast(tmp_path):
