@@ -114,3 +114,105 @@ def test_the_contrib_schedules_call_options_that_exist():
         assert argv[0].endswith("/csdiag") and argv[1] == "report"
         for option in (a for a in argv[2:] if a.startswith("--")):
             assert option in help_text, option
+
+
+DEMO = str(ROOT / "examples/demo-bundle")
+
+
+def test_default_triage_leads_with_the_incidents_at_80_columns(tmp_path):
+    r = run_cli("triage", "--bundle", DEMO, cwd=tmp_path, env={**_env(), "COLUMNS": "80"})
+    assert r.returncode == 2
+    lines = r.stdout.splitlines()
+    assert len(lines) < 80 and all(len(line) <= 80 for line in lines)
+    head = "\n".join(lines[:25])
+    assert lines[0].startswith("CRITICAL — ")
+    assert (
+        head.count("\n     do    ") == 3 and head.count("\n     cause ") == 3
+    )  # 3 incidents: root cause, first action
+    assert "SSVM agent down" in head and "SSVM_AGENT_NOT_UP" in head
+    assert "{'" not in r.stdout and "e+0" not in r.stdout  # no dict dumps, no raw exponents
+    assert "csdiag config example > csdiag.toml" in r.stderr  # first run without a config
+
+
+def test_explain_shows_all_evidence(tmp_path):
+    short = run_cli("triage", "--bundle", DEMO, "--format", "json", cwd=tmp_path)
+    doc = json.loads(short.stdout)
+    assert [f["rank"] for f in doc["findings"]] == list(range(1, len(doc["findings"]) + 1))
+    assert doc["findings"][0]["code"] == "SSVM_AGENT_NOT_UP"  # the first incident's root cause ranks first
+    r = run_cli("triage", "--bundle", DEMO, "--explain", cwd=tmp_path)
+    assert r.returncode == 2
+    evidence = sum(len(f["evidence"]) for f in doc["findings"])
+    assert r.stdout.count("\n  ") > evidence
+    for f in doc["findings"]:
+        assert f"{f['code']}" in r.stdout
+    one = run_cli("triage", "--bundle", DEMO, "--finding", "1", cwd=tmp_path)
+    assert "#1 CRIT SSVM_AGENT_NOT_UP" in one.stdout and "#2 " not in one.stdout
+
+
+def _env():
+    import os
+
+    return {k: v for k, v in os.environ.items() if k != "COLUMNS"}
+
+
+def test_bad_inputs_give_one_line_and_exit_64(tmp_path):
+    [line] = one_line_error(run_cli("image", "lint", str(tmp_path / "nope.qcow2"), cwd=tmp_path))
+    assert line == f"csdiag: error: {tmp_path / 'nope.qcow2'}: no such file"
+    [line] = one_line_error(
+        run_cli("triage", "--bundle", DEMO, "--output", str(tmp_path / "no/such/dir"), cwd=tmp_path)
+    )
+    assert line == f"csdiag: error: --output: {tmp_path / 'no/such'} does not exist (create it first)"
+    assert not (tmp_path / "no").exists()
+    one_line_error(run_cli("triage", "--bundle", DEMO, "-f", "json", "-o", str(tmp_path / "x/y.json"), cwd=tmp_path))
+    one_line_error(run_cli("report", "--from", str(tmp_path / "r.json"), "-o", str(tmp_path / "a/b"), cwd=tmp_path))
+
+
+def test_config_validate_lists_every_problem(tmp_path):
+    cfg = write_config(
+        tmp_path / "c.toml", '[run]\ncheck_timeout_s = "x"\nconcurrency = 0\n[thresholds.nosuch]\na = 1\n'
+    )
+    lines = one_line_error(run_cli("config", "validate", str(cfg)))
+    assert lines == [
+        f"csdiag: error: {cfg}: run.check_timeout_s: Input should be a valid number, unable to parse string as a number",
+        f"csdiag: error: {cfg}: run.concurrency: Input should be greater than or equal to 1",
+    ]
+    cfg.write_text("[thresholds.nosuch]\na = 1\n[thresholds.templates]\nzzz = 1\n")
+    lines = one_line_error(run_cli("config", "validate", str(cfg)))
+    assert len(lines) == 2 and "thresholds.nosuch" in lines[0] and "thresholds.templates.zzz: unknown key" in lines[1]
+
+
+def test_unexpected_error_is_one_line_and_unknown(tmp_path):
+    import subprocess
+    import sys
+
+    boom = (
+        "import diagnostics.ranking as r\n"
+        "def rank(run): raise RuntimeError('boom in ranking')\n"
+        "r.rank = rank\n"
+        "import sys; from diagnostics.cli import main; sys.argv[0] = 'csdiag'; main()\n"
+    )
+    for verbose in ([], ["--verbose"]):
+        r = subprocess.run(
+            [sys.executable, "-c", boom, *verbose, "triage", "--bundle", DEMO, "-f", "json"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            timeout=60,
+        )
+        assert r.returncode == 3, r.stderr
+        if verbose:
+            assert "Traceback" in r.stderr
+        else:
+            [line] = r.stderr.strip().splitlines()
+            assert line.startswith("csdiag: internal error in triage: RuntimeError") and "boom in ranking" in line
+
+
+def test_single_check_commands_take_a_timeout(tmp_path):
+    for cmd in (["image", "lint"], ["logs", "scan"]):
+        assert "--timeout" in run_cli(*cmd, "--help").stdout
+    log = tmp_path / "management-server.log"
+    log.write_text("")
+    r = run_cli("logs", "scan", str(log), "--timeout", "5", cwd=tmp_path)
+    assert r.returncode in (0, 3), r.stderr
+    bad = run_cli("logs", "scan", str(log), "--timeout", "0", cwd=tmp_path)
+    assert bad.returncode == 64 and "--timeout" in bad.stderr and "Traceback" not in bad.stderr
