@@ -228,15 +228,15 @@ def collect(ctx: CheckContext[StorageParams]) -> RawEvidence:
     targets = _targets(settings, data.get("results") or {})
     budget = ctx.timeout(params.probe_timeout_s * 3 + 30)
     live = [t for t in targets if not t.get("skipped")]
-    for t in live:  # forked children with deadlines, one at a time, before this check starts threads
-        modes = (t.get("config") or {}).get("modes") or MODES
-        t["mounted"] = [
-            mountprobe.probe(p, params.probe_timeout_s, params.write_probe)
-            for p in (_local_mounts(t) if "mounted" in modes else [])
-        ]
     with ThreadPoolExecutor(max_workers=8) as pool:
         for t in live:
             modes = (t.get("config") or {}).get("modes") or MODES
+            # each mount probe is a spawned process with its own deadline (no fork: safe beside threads),
+            # so the mounts are probed at once, not one deadline after another
+            t["mounted"] = [
+                pool.submit(mountprobe.probe, p, params.probe_timeout_s, params.write_probe)
+                for p in (_local_mounts(t) if "mounted" in modes else [])
+            ]
             t["protocol"] = (
                 [pool.submit(nfsprobe.probe, t["server"], t["export"], params.probe_timeout_s, params.write_probe)]
                 if "protocol" in modes and t["server"]
@@ -247,6 +247,7 @@ def collect(ctx: CheckContext[StorageParams]) -> RawEvidence:
                 for h in (t["ssvm_hosts"] if "ssvm" in modes else [])
             ]
         for t in live:
+            t["mounted"] = [f.result() for f in t["mounted"]]
             t["protocol"] = [f.result() for f in t["protocol"]]
             t["ssvm"] = [f.result() for f in t["ssvm"]]
     return RawEvidence(data={**data, "targets": targets})
