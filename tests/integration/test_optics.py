@@ -76,11 +76,18 @@ def config(tmp_path, sims, groups, extra="", community_of=None, v3=False):
     return write_config(tmp_path / "c.toml", f'[history]\nurl = "sqlite:///{tmp_path}/h.sqlite"\n\n' + body + extra)
 
 
+def community(sw):
+    """A switch's community (the simulator's data file name). Never the switch's own name: a community is a
+    secret, and the runner redacts every secret out of the evidence before evaluate(), so a community equal
+    to a switch name would mask that name in [[links]] and in the LLDP neighbours' system names."""
+    return f"ro-{sw.name}"
+
+
 def env_for(groups, overrides=None):
     env = {**os.environ, "T_AUTH": V3["auth"], "T_PRIV": V3["priv"]}
     for group in groups:
         for sw in group:
-            env[f"T_COMM_{sw.name.upper()}"] = sw.name
+            env[f"T_COMM_{sw.name.upper()}"] = community(sw)
     env.update(overrides or {})
     return env
 
@@ -101,7 +108,7 @@ def by_target(findings):
 @pytest.fixture(scope="module")
 def sims():
     groups = fleet()
-    with simulators([[(sw.name, sw) for sw in g] for g in groups]) as running:
+    with simulators([[(community(sw), sw) for sw in g] for g in groups]) as running:
         yield running, groups
 
 
@@ -180,7 +187,7 @@ def test_error_counters_rising_between_runs(tmp_path):
     def one_run(errors, rx):
         sw = Switch("edge1", "cisco", [Port("TenGigabitEthernet1/0/1", rx_dbm=rx, in_errors=errors, fcs_errors=errors)])
         groups = [[sw]]
-        with simulators([[(sw.name, sw)]]) as running:
+        with simulators([[(community(sw), sw)]]) as running:
             cfg = config(tmp_path, running, groups)
             r = run_cli(
                 "report",
@@ -215,7 +222,7 @@ def _devices():
 def real_fleet():
     cases = _devices()
     groups = [cases[0::2], cases[1::2]]
-    served = [[(c.name, (c / "walk.snmprec").read_text(encoding="utf-8")) for c in g] for g in groups]
+    served = [[(f"ro-{c.name}", (c / "walk.snmprec").read_text(encoding="utf-8")) for c in g] for g in groups]
     with simulators(served) as running:
         yield running, groups
 
@@ -230,7 +237,7 @@ def test_real_devices_through_snmpsim_and_the_cli(real_fleet, tmp_path):
         for case in group:
             platform = json.loads((case / "expected.json").read_text())["platform"]
             var = "T_COMM_" + case.name.upper().replace("-", "_")
-            env[var] = case.name
+            env[var] = f"ro-{case.name}"  # never the name itself: see community()
             body += (
                 f'[[switches]]\nname = "{case.name}"\nhost = "127.0.0.1"\nplatform = "{platform}"\n'
                 f'snmp = {{ community_env = "{var}", port = {sim.port}, timeout_s = 2, retries = 1 }}\n\n'
