@@ -66,7 +66,9 @@ def test_a_mariadb_store_that_stops_answering_mid_run(mariadb, leaks):
 
 def _tmpfs(path: Path, size: str) -> None:
     path.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, timeout=10)
+    r = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)], capture_output=True, timeout=10
+    )
     if r.returncode != 0:
         unavailable(f"cannot mount a tmpfs (needs root/CAP_SYS_ADMIN): {r.stderr.decode().strip()}")
 
