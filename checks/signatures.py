@@ -51,7 +51,7 @@ class CatalogueError(ValueError):
 class Signature:
     code: str
     severity: Severity
-    literal: str
+    literals: tuple[str, ...]
     title: str
     remediation: str
     pattern: re.Pattern[str] | None = None
@@ -64,14 +64,24 @@ class Signature:
     category: tuple[str, ...] = ()
     routine: bool = False
     messages: tuple[str, ...] = field(default=(), compare=False)
+    _folded: tuple[str, ...] = field(default=(), compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_folded", tuple(lit.lower() for lit in self.literals))
+
+    @property
+    def literal(self) -> str:
+        """The first literal (what a reader recognises the entry by)."""
+        return self.literals[0] if self.literals else ""
 
     def match(self, text: str, lowered: str | None = None) -> dict[str, Any] | None:
         """The extracted facts when ``text`` carries this signature, else None (``lowered``: text.lower())."""
-        if self.literal:
+        if self.literals:
             if self.ignore_case:
-                if self.literal.lower() not in (lowered if lowered is not None else text.lower()):
+                hay = lowered if lowered is not None else text.lower()
+                if not any(lit in hay for lit in self._folded):
                     return None
-            elif self.literal not in text:
+            elif not any(lit in text for lit in self.literals):
                 return None
         if self.pattern is None:
             return {}
@@ -110,30 +120,31 @@ def _entry(n: int, entry: dict[str, Any], texts: dict[str, str]) -> Signature:
     routine = entry.get("routine", False)
     if not isinstance(routine, bool) or routine != (code == "ROUTINE"):
         raise _fail(n, entry, "routine = true goes with code ROUTINE, and only with it")
-    literal = entry.get("literal", "")
+    literals = _strings(n, entry, "literal")
     category = _strings(n, entry, "category")
-    if not isinstance(literal, str) or not (literal or entry.get("pattern") or category):
-        raise _fail(n, entry, "needs a literal, a pattern or a category")
+    if not (literals or category):
+        raise _fail(n, entry, "needs a literal (or a list of them, any of which must occur) or a category")
     try:
         pattern = re.compile(entry["pattern"]) if entry.get("pattern") else None
     except re.error as exc:
         raise _fail(n, entry, f"pattern does not compile: {exc}") from exc
     if category:
-        if literal or pattern:
+        if literals or pattern:
             raise _fail(n, entry, "a category entry takes no literal or pattern")
         names = "|".join(re.escape(c) for c in category)
         pattern = re.compile(rf"\b(?:WARN|ERROR|FATAL)\s+\[(?:[\w$]+\.)*(?:{names})\]")
+        literals = tuple(f"{c}]" for c in category)
     applies_to = frozenset(_strings(n, entry, "applies_to") or (("log",) if category else WHERE))
     quiet_in = frozenset(_strings(n, entry, "quiet_in"))
     if not applies_to <= WHERE or not quiet_in <= LOGS:
         raise _fail(n, entry, f"applies_to must be within {sorted(WHERE)}, quiet_in within {sorted(LOGS)}")
-    anchors = _strings(n, entry, "anchors") or ((literal,) if quiet_in else ())
+    anchors = _strings(n, entry, "anchors") or (literals[:1] if quiet_in else ())
     if anchors and not quiet_in:
         raise _fail(n, entry, "anchors without quiet_in are never used")
     ignore_case = entry.get("ignore_case", False)
     for anchor in anchors:
-        if (literal.lower() not in anchor.lower()) if ignore_case else (literal not in anchor):
-            raise _fail(n, entry, f"anchor {anchor!r} does not contain the literal: it would keep lines no match takes")
+        if not any((lit.lower() in anchor.lower()) if ignore_case else (lit in anchor) for lit in literals):
+            raise _fail(n, entry, f"anchor {anchor!r} contains no literal: it would keep lines no match takes")
     try:
         severity = Severity[entry.get("severity", "INFO" if routine else "")]
     except KeyError:
@@ -144,7 +155,7 @@ def _entry(n: int, entry: dict[str, Any], texts: dict[str, str]) -> Signature:
     return Signature(
         code=code,
         severity=severity,
-        literal=literal,
+        literals=literals,
         title=title,
         remediation=remediation,
         pattern=pattern,

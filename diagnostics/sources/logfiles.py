@@ -17,13 +17,14 @@ import multiprocessing
 import os
 import re
 import zlib
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol, cast
 
-BLOCK = 8 << 20
+BLOCK = 4 << 20
 PARALLEL_FROM = 64 << 20  # files this large are scanned by one process per core (Scanner.parallel_from)
 MAX_WORKERS = 8
 MAX_LINE = 64 << 10  # a candidate line is cut here: a single 100 MB "line" must not be held whole
@@ -204,6 +205,28 @@ def continuation(data: bytes, pos: int) -> list[str]:
     return cont
 
 
+class _HyperscanDb(Protocol):
+    def scan(self, data: bytes, match_event_handler: Callable[..., object]) -> None: ...
+
+
+def _compile_hyperscan(anchors: Sequence[bytes], pattern: re.Pattern[bytes] | None) -> _HyperscanDb | None:
+    """One Hyperscan database for all anchors and the pattern; None where Hyperscan is not installed (it is
+    an optional speed-up: x86-64 wheels only) or cannot take the pattern."""
+    try:
+        import hyperscan
+    except ImportError:
+        return None
+    exprs = [re.escape(a) for a in anchors] + ([pattern.pattern] if pattern is not None else [])
+    if not exprs:
+        return None
+    db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+    try:
+        db.compile(expressions=exprs, ids=list(range(len(exprs))), flags=0)
+    except hyperscan.error:
+        return None
+    return cast("_HyperscanDb", db)
+
+
 class Scanner:
     """Finds candidate lines: those containing one of ``anchors`` or matching ``pattern``."""
 
@@ -214,15 +237,34 @@ class Scanner:
         parallel_from: int = PARALLEL_FROM,
         pattern: re.Pattern[bytes] | None = None,
     ) -> None:
-        """``anchors`` are literals searched with bytes.find; ``pattern`` one regex searched over each block
-        too (for what literals cannot say cheaply, such as any of several log levels)."""
+        """``anchors`` are literals, ``pattern`` one regex (for what literals cannot say cheaply, such as any
+        of several log levels). All of them are searched in one pass by Hyperscan's multi-pattern matcher
+        where it is installed, else each with its own pass (bytes.find, re)."""
         self.anchors = tuple(dict.fromkeys(a for a in anchors if a))
         self.pattern = pattern
         self.max_candidates = max_candidates
         self.parallel_from = parallel_from
+        self._hs: _HyperscanDb | None = None
+        self._hs_tried = False
 
-    def scan_block(self, block: bytes, first_line: int, result: FileScan, base_offset: int = 0) -> int:
-        """Add the block's candidates to ``result``; return the number of lines in the block."""
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["_hs"], state["_hs_tried"] = None, False  # compiled again in a worker process
+        return state
+
+    def _hyperscan(self) -> _HyperscanDb | None:
+        if not self._hs_tried:
+            self._hs_tried = True
+            self._hs = _compile_hyperscan(self.anchors, self.pattern)
+        return self._hs
+
+    def _starts(self, block: bytes) -> set[int]:
+        """Offsets of the lines in ``block`` that carry an anchor or match the pattern."""
+        hs = self._hyperscan()
+        if hs is not None:
+            ends: list[int] = []
+            hs.scan(block, match_event_handler=lambda _id, _from, to, _flags, _ctx: ends.append(to))
+            return {block.rfind(b"\n", 0, e) + 1 for e in ends}
         starts: set[int] = set()
         for anchor in self.anchors:
             pos = block.find(anchor)
@@ -234,6 +276,11 @@ class Scanner:
         if self.pattern is not None:
             for m in self.pattern.finditer(block):
                 starts.add(block.rfind(b"\n", 0, m.start()) + 1)
+        return starts
+
+    def scan_block(self, block: bytes, first_line: int, result: FileScan, base_offset: int = 0) -> int:
+        """Add the block's candidates to ``result``; return the number of lines in the block."""
+        starts = self._starts(block)
         # A literal inside a stack trace belongs to the entry above it, which carries the trace along.
         starts = {st for st in starts if not _is_continuation(block, st)}
         line_no, counted_to = first_line, 0
@@ -284,7 +331,7 @@ class Scanner:
         core), and stitch the results: line numbers are shifted by the lines of the ranges before."""
         start = result.start_offset
         bounds = [start + (size - start) * i // workers for i in range(workers + 1)]
-        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
             parts = list(pool.map(_scan_range, [(self, str(path), a, b) for a, b in itertools.pairwise(bounds)]))
         offset = result.start_line - 1
         for part in parts:
@@ -321,9 +368,16 @@ class Scanner:
                 result.skipped = "last written before the time window"
                 return result
             workers = min(os.cpu_count() or 1, MAX_WORKERS)
-            if workers > 1 and st.st_size >= self.parallel_from and not is_gzip(path):
-                self._scan_parallel(path, st.st_size, workers, result)
-            else:
+            parallel = workers > 1 and st.st_size >= self.parallel_from and not is_gzip(path)
+            if parallel:
+                try:
+                    self._scan_parallel(path, st.st_size, workers, result)
+                except (BrokenProcessPool, OSError, RuntimeError):
+                    # No worker processes here (a sandbox, a main module that cannot be re-imported): one
+                    # process reads it all instead.
+                    result = FileScan(path=str(path), size=st.st_size, start_offset=start[0], start_line=start[1])
+                    parallel = False
+            if not parallel:
                 with _open(path) as stream:
                     self.scan_stream(stream, result)
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
