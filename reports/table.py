@@ -9,19 +9,17 @@ checks).
 
 from __future__ import annotations
 
-import json
 import textwrap
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import IO, Any
 
 from rich.console import Console
 from rich.text import Text
 
-from diagnostics.model import Evidence, Finding, Metric, Run, Severity
+from diagnostics.model import Evidence, Finding, Run, Severity
 from diagnostics.ranking import Line, Ranked, fold, rank
-from diagnostics.units import iec_bytes
-from reports import verdict
+from reports import humanize, verdict
 
 STYLE = {
     Severity.CRIT: "bold red",
@@ -204,7 +202,7 @@ def _explain_one(out: _Out, ranked: Ranked, f: Finding) -> None:
     if f.count > 1:
         out.line(f"  seen     {f.count}× from {_when(f.first_seen)} to {_when(f.last_seen)}")
     for m in f.metrics:
-        out.line(f"  measured {m.name} = {metric_text(m)}")
+        out.line(f"  measured {m.name} = {humanize.metric_text(m)}")
     for e in f.evidence:
         _evidence(out, e)
     if f.remediation:
@@ -213,32 +211,6 @@ def _explain_one(out: _Out, ranked: Ranked, f: Finding) -> None:
 
 def _when(t: Any) -> str:
     return "?" if t is None else f"{t:%Y-%m-%d %H:%M:%S}"
-
-
-def human(value: float | None, unit: str) -> str:
-    """A value with its unit for people: ``67108864 B`` → ``64 MiB``, ``0.0123 s`` → ``12.3 ms``."""
-    if value is None:
-        return "not measured"
-    if unit == "B":
-        return iec_bytes(value)
-    if unit == "s" and abs(value) < 1:
-        return f"{value * 1000:.3g} ms"
-    if unit in ("s", "min", "ms", "dBm", "dB", "C", "mA", "mW", "%"):
-        sep = "" if unit == "%" else " "
-        return f"{value:.4g}{sep}{unit}"
-    if unit in ("", "count"):
-        return f"{value:,.0f}" if float(value).is_integer() else f"{value:.4g}"
-    return f"{value:.4g} {unit}"
-
-
-def metric_text(m: Metric) -> str:
-    levels = []
-    word = {"upper": "above", "lower": "below"}.get(m.direction or "", "at")
-    if m.warn is not None:
-        levels.append(f"warn {word} {human(m.warn, m.unit)}")
-    if m.crit is not None:
-        levels.append(f"crit {word} {human(m.crit, m.unit)}")
-    return human(m.value, m.unit) + (f" ({', '.join(levels)})" if levels else "")
 
 
 def _evidence(out: _Out, e: Evidence) -> None:
@@ -252,16 +224,10 @@ def _evidence(out: _Out, e: Evidence) -> None:
             out.line(f"           {ln}")
     if e.data is not None and e.text is None:
         for k, v in e.data.items():
-            out.wrapped(_data_value(v), f"           {k}: ", "             ")
-
-
-def _data_value(v: Any) -> str:
-    if isinstance(v, Mapping):
-        return ", ".join(f"{k}={_data_value(x)}" for k, x in v.items())
-    if isinstance(v, list | tuple):
-        return "; ".join(_data_value(x) for x in v) if v else "none"
-    if isinstance(v, float):
-        return f"{v:.6g}"
-    if isinstance(v, str | int | bool) or v is None:
-        return str(v)
-    return json.dumps(v, default=str)
+            if humanize.is_table(v):
+                out.line(f"           {k}:")
+                for row in v:
+                    cells = ", ".join(f"{c}={humanize.value(c, row.get(c))}" for c in humanize.columns(v))
+                    out.wrapped(cells, "             - ", "               ")
+            else:
+                out.wrapped(humanize.value(k, v), f"           {k}: ", "             ")

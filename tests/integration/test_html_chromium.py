@@ -117,7 +117,11 @@ def test_the_demo_report_renders_with_verdict_counts_findings_and_charts(tmp_pat
     assert re.search(r'<h1 id="verdict">CRITICAL</h1>', dom)
     for sev, n in counts.items():
         assert re.search(rf'data-severity="{sev}" title="show only these"><b>{n}</b>', dom), sev
-    assert len(re.findall(r'<section class="finding" id=', dom)) == len(run["findings"])
+    cards = re.findall(
+        r'<section class="finding" id="f\d+" data-severity="[A-Z]+" data-code="[A-Z0-9_]+" data-rank="(\d+)"', dom
+    )
+    assert 0 < len(cards) <= len(run["findings"])  # vantage points of one fact share a card
+    assert [int(r) for r in cards] == sorted(int(r) for r in cards)  # in rank order
     assert len(re.findall(r'<section class="incident', dom)) == len(run["incidents"]) >= 1
     assert re.search(r'<img src="data:image/png;base64,[A-Za-z0-9+/=]{100,}" alt="', dom)  # a chart, inline
     shot = ARTIFACTS / "demo-report.png"
@@ -126,3 +130,53 @@ def test_the_demo_report_renders_with_verdict_counts_findings_and_charts(tmp_pat
     phone = ARTIFACTS / "demo-report-phone.png"
     chromium(f"--screenshot={phone}", "--window-size=390,1600", url=page)
     assert phone.exists()
+
+
+RULER = """<!DOCTYPE html><html><body style="margin:0">
+<iframe id="r" src="report.html" style="width:{w}px;height:{h}px;border:0"></iframe>
+<script>
+document.getElementById("r").addEventListener("load", function () {{
+  var d = this.contentDocument, w = this.contentWindow;
+  function bottom(e) {{ return e.getBoundingClientRect().bottom; }}
+  var out = {{width: w.innerWidth, height: w.innerHeight, scroll: d.documentElement.scrollWidth,
+    verdict: bottom(d.getElementById("verdict")), counts: bottom(d.getElementById("counts")),
+    fixes: Array.from(d.querySelectorAll("section.incident .fix")).map(bottom)}};
+  var p = document.createElement("pre"); p.id = "layout"; p.textContent = JSON.stringify(out);
+  document.body.appendChild(p);
+}});
+</script></body></html>"""
+
+
+@pytest.mark.parametrize(
+    "width, height, incidents_on_screen",
+    [(1280, 720, 3), (390, 664, 1)],  # a laptop browser's and a phone's first screen (CSS pixels)
+)
+def test_the_first_screen_shows_verdict_incidents_and_first_actions(tmp_path, width, height, incidents_on_screen):
+    r = run_cli("triage", "--bundle", str(ROOT / "examples/demo-bundle"), "--format", "html", cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    (tmp_path / "report.html").write_text(r.stdout, encoding="utf-8")
+    ruler = tmp_path / "ruler.html"  # the report in a frame of exactly that viewport (headless windows are ≥ 500 px)
+    ruler.write_text(RULER.format(w=width, h=height), encoding="utf-8")
+    dom = chromium(
+        "--dump-dom",
+        "--virtual-time-budget=3000",
+        "--allow-file-access-from-files",
+        "--window-size=1400,900",
+        url=ruler.as_uri(),
+    )
+    layout = json.loads(html.unescape(re.search(r'<pre id="layout">(.*?)</pre>', dom).group(1)))
+    assert layout["width"] == width and layout["height"] == height
+    assert layout["verdict"] < layout["counts"] < height
+    fixes = layout["fixes"]
+    assert len(fixes) == 3  # the demo's three incidents, each with its first action
+    assert all(b < height for b in fixes[:incidents_on_screen]), layout
+    assert layout["scroll"] <= width  # nothing wider than the screen
+    shot = ARTIFACTS / f"first-screen-{width}.png"
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    chromium(
+        f"--screenshot={shot}",
+        f"--window-size={width},{height}",
+        "--hide-scrollbars",
+        url=(tmp_path / "report.html").as_uri(),
+    )
+    assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
