@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+import socket
+import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -86,8 +89,54 @@ def connect_args(url: str, timeout_s: float) -> dict[str, Any]:
     if url.startswith(("mysql", "mariadb")):
         return {"connect_timeout": t, "read_timeout": t, "write_timeout": t}
     if url.startswith("postgresql"):
-        return {"connect_timeout": t, "options": f"-c statement_timeout={t * 1000}"}
+        # statement_timeout bounds a slow query; tcp_user_timeout a dead host or a partition (data left
+        # unacknowledged); a server process that is alive but silent is cut by History's watchdog
+        return {
+            "connect_timeout": t,
+            "options": f"-c statement_timeout={t * 1000}",
+            "keepalives": 1,
+            "keepalives_idle": t,
+            "keepalives_interval": 1,
+            "keepalives_count": 3,
+            "tcp_user_timeout": t * 1000,
+        }
     return {}
+
+
+def _socket_of(conn: Any) -> int | None:
+    """The TCP socket under a SQLAlchemy connection, where the driver has no read timeout (psycopg)."""
+    dbapi = getattr(getattr(conn, "connection", None), "dbapi_connection", None)
+    if dbapi is None or type(dbapi).__module__.split(".")[0] != "psycopg":
+        return None  # pymysql has read/write timeouts; sqlite3 a busy timeout
+    try:
+        return int(dbapi.fileno())
+    except Exception:
+        return None
+
+
+@contextmanager
+def _watchdog(conn: Any, timeout_s: float) -> Iterator[None]:
+    """Bound a transaction on a driver without a read timeout: at ``timeout_s`` the connection's socket is
+    shut down, so the blocked read returns (an error SQLAlchemy reports, and the pool discards)."""
+    fd = _socket_of(conn)
+    if fd is None:
+        yield
+        return
+
+    def cut() -> None:
+        try:
+            with socket.socket(fileno=os.dup(fd)) as s:
+                s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    timer = threading.Timer(timeout_s, cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        yield
+    finally:
+        timer.cancel()
 
 
 def _translate(url: str, exc: Exception) -> SourceError:
@@ -105,9 +154,10 @@ class History:
     (``Unreachable``, ``Timeout``, ``ProtocolError``), raised within ``timeout_s`` of a store that stopped
     answering; never a driver traceback."""
 
-    def __init__(self, engine: Any, url: str) -> None:
+    def __init__(self, engine: Any, url: str, timeout_s: float = DEFAULT_TIMEOUT_S) -> None:
         self._engine = engine
         self.url = url
+        self.timeout_s = timeout_s
 
     @classmethod
     @contextmanager
@@ -123,10 +173,15 @@ class History:
             url = f"sqlite:///{path}"
         engine = None
         try:
-            engine = sa.create_engine(
-                url, pool_pre_ping=True, pool_timeout=timeout_s, connect_args=connect_args(url, timeout_s)
-            )
-            store = cls(engine, url)
+            if url.startswith("postgresql"):
+                # a fresh connection per transaction (bounded by connect_timeout) under the watchdog: a pooled
+                # one's pre-ping would wait, unbounded, on a server that stopped answering
+                engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args(url, timeout_s))
+            else:
+                engine = sa.create_engine(
+                    url, pool_pre_ping=True, pool_timeout=timeout_s, connect_args=connect_args(url, timeout_s)
+                )
+            store = cls(engine, url, timeout_s)
             store._migrate()
         except sa.exc.SQLAlchemyError as exc:
             if engine is not None:
@@ -145,7 +200,7 @@ class History:
         import sqlalchemy as sa
 
         try:
-            with self._engine.begin() as conn:
+            with self._engine.begin() as conn, _watchdog(conn, self.timeout_s):
                 result = conn.execute(sa.text(sql), params or {})
                 return list(result) if result.returns_rows else []
         except sa.exc.SQLAlchemyError as exc:
@@ -155,7 +210,8 @@ class History:
         import sqlalchemy as sa
 
         try:
-            has_meta = sa.inspect(self._engine).has_table("csdiag_meta")
+            with self._engine.connect() as conn, _watchdog(conn, self.timeout_s):
+                has_meta = sa.inspect(conn).has_table("csdiag_meta")
         except sa.exc.SQLAlchemyError as exc:
             raise _translate(self.url, exc) from exc
         if not has_meta:
@@ -185,7 +241,7 @@ class History:
         import sqlalchemy as sa
 
         try:
-            with self._engine.begin() as conn:
+            with self._engine.begin() as conn, _watchdog(conn, self.timeout_s):
 
                 def ex(sql: str, params: dict[str, Any]) -> Any:
                     return conn.execute(sa.text(sql), params)
@@ -276,7 +332,7 @@ class History:
         import sqlalchemy as sa
 
         try:
-            with self._engine.begin() as conn:
+            with self._engine.begin() as conn, _watchdog(conn, self.timeout_s):
                 self._put_cursor(
                     lambda sql, params: conn.execute(sa.text(sql), params),
                     CursorUpdate(source, head, path, offset, lines),

@@ -8,7 +8,7 @@ import os
 import signal
 import subprocess
 import time
-from contextlib import nullcontext
+from contextlib import nullcontext, suppress
 from pathlib import Path
 
 import pytest
@@ -99,4 +99,31 @@ def test_sqlite_on_a_full_filesystem(tmp_path, leaks):
             assert [r["id"] for r in h.runs()] == ["run0", "run1"]
     finally:
         subprocess.run(["umount", "-l", str(mnt)], capture_output=True, timeout=10)
+    leaks.check()
+
+
+def test_a_postgresql_store_that_stops_answering(leaks):
+    """PostgreSQL's driver has no read timeout: a server that is alive but silent (every server process
+    stopped with SIGSTOP) is cut by the store's watchdog at its timeout."""
+    from tests.faults.test_source_faults import _descendants
+    from tests.services.postgres import PASSWORD, postgres_server
+
+    with postgres_server() as pg:
+        url = pg.url().replace("csdiag@", f"postgres:{PASSWORD}@")
+        with History.open(url, timeout_s=2.0) as h:
+            assert h.record(run(0, "NFS_CAPACITY_LOW"))
+            master = int((pg.root / "data" / "postmaster.pid").read_text().split()[0])
+            tree = [master, *_descendants(master)]
+            for p in tree:
+                with suppress(ProcessLookupError):  # a short-lived worker may be gone already
+                    os.kill(p, signal.SIGSTOP)
+            try:
+                with Bound(2.0 * 2), pytest.raises((Timeout, Unreachable)):
+                    h.record(run(1, "NFS_READ_ONLY"))
+            finally:
+                for p in tree:
+                    with suppress(ProcessLookupError):
+                        os.kill(p, signal.SIGCONT)
+            assert h.record(run(1, "NFS_READ_ONLY"))
+            assert [r["id"] for r in h.runs()] == ["run0", "run1"]
     leaks.check()
