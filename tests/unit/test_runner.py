@@ -111,3 +111,66 @@ def test_replay_runs_only_evaluate():
 
     out = execute([Job(check=make_check("good", never), params=NoParams(), raw=RawEvidence(data={}))], Settings())
     assert out[0].status is CheckStatus.COMPLETED and out[0].findings[0].code == "FINE"
+
+
+def test_a_per_item_budget_raises_the_checks_deadline_instead_of_being_capped():
+    """Before: [thresholds.images] hash_timeout_s was silently capped at [run] check_timeout_s."""
+    from checks.images import ImagesParams
+    from diagnostics.config import parse_settings
+    from diagnostics.runner import job_timeout
+
+    seen = {}
+
+    def collect(ctx):
+        seen["budget"] = ctx.remaining()
+        return RawEvidence(data={})
+
+    check = make_check("hashing", collect)
+    selected = parse_settings({"run": {"check_timeout_s": 60}, "images": {"templates": [7]}})
+    params = ImagesParams(hash_timeout_s=7200)
+    assert job_timeout(Job(check=check, params=params), selected, 60) == 7200 + 10 + 60
+    assert job_timeout(Job(check=check, params=ImagesParams()), parse_settings({}), 60) == 60  # not hashing
+    assert job_timeout(Job(check=check, params=NoParams()), selected, 60) == 60  # no per-item budget
+    assert job_timeout(Job(check=check, params=params, raw=RawEvidence(data={})), selected, 60) == 60  # replay
+    [outcome] = execute([Job(check=check, params=params)], selected)
+    assert outcome.status is CheckStatus.COMPLETED and seen["budget"] > 7000
+
+
+def test_collected_evidence_and_failure_reasons_are_redacted_before_evaluate(monkeypatch):
+    from diagnostics.config import parse_settings
+
+    monkeypatch.setenv("CSDIAG_TEST_SNMP", 'pu"blic')
+    cfg = parse_settings(
+        {
+            "switches": [
+                {
+                    "name": "s",
+                    "host": "127.0.0.1",
+                    "platform": "generic",
+                    "snmp": {"version": "2c", "community_env": "CSDIAG_TEST_SNMP"},
+                }
+            ]
+        }
+    )
+    seen = {}
+
+    def evaluate(raw, params):
+        seen.update(raw.data)
+        yield Finding(check="leak", code="FINE", severity=Severity.INFO, target="t", summary=raw.data["v"])
+
+    def leak_collect(ctx):
+        return RawEvidence(data={'pu"blic_ip': 'x pu"blic y', "v": "http://u:pw@h:1/"})
+
+    def failing(ctx):
+        raise Unreachable('snmp://127.0.0.1 community pu"blic timed out')
+
+    out = execute(
+        [
+            Job(check=make_check("leak", leak_collect, evaluate), params=NoParams()),
+            Job(check=make_check("fails", failing), params=NoParams()),
+        ],
+        cfg,
+    )
+    assert seen == {'pu"blic_ip': "x *** y", "v": "http://***@h:1/"}  # values redacted, the key kept
+    assert out[0].findings[0].summary == "http://***@h:1/"
+    assert 'pu"blic' not in out[1].error and "***" in out[1].error
