@@ -9,7 +9,7 @@ APT_PACKAGES := mariadb-server mariadb-client openssh-server openssh-client iput
 	nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common chromium qemu-utils e2fsprogs fdisk openssl \
 	nagios4-core prometheus prometheus-node-exporter postgresql procps
 
-.PHONY: demo test lint typecheck unit integration system-deps demo-bundle bench clean
+.PHONY: demo test lint typecheck unit integration system-deps demo-bundle docs bench clean
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,11 @@ system-deps:
 ## make demo-bundle: re-record examples/demo-bundle with `csdiag collect` against the test services
 demo-bundle: system-deps $(VENV)/.installed-test
 	$(PY) -m tests.record_demo examples/demo-bundle
+
+## make docs: the terminal transcripts (tmux, 80 columns), report screenshots (Chromium 1280 and 390 px) and
+## docs/examples from the demo bundle; run after make demo-bundle
+docs: system-deps $(VENV)/.installed
+	$(PY) docs/make_docs.py
 
 bench: $(VENV)/.installed-test
 	$(PY) bench/cli_startup.py

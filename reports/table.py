@@ -9,6 +9,7 @@ checks).
 
 from __future__ import annotations
 
+import shutil
 import textwrap
 from collections import Counter
 from collections.abc import Sequence
@@ -59,7 +60,7 @@ def render(
         force_terminal=color if color else None,
     )
     if width is None:
-        width = console.size.width if file.isatty() else DEFAULT_WIDTH
+        width = shutil.get_terminal_size((DEFAULT_WIDTH, 24)).columns if file.isatty() else DEFAULT_WIDTH
     width = max(60, min(width, 160))
     out = _Out(console, width)
     out.line(verdict(ranked.run), STYLE[ranked.run.worst])
@@ -215,13 +216,15 @@ def _when(t: Any) -> str:
 
 def _evidence(out: _Out, e: Evidence) -> None:
     when = f" at {_when(e.at)}" if e.at else ""
-    source = " ".join(e.source.split())
-    if len(source) > out.width - 20:
-        source = source[: out.width - 21] + "…"
-    out.line(f"  {e.kind.value:<8} {source}{when}", "dim")
+    db, sep, sql = e.source.partition(" SQL: ")
+    if sep:
+        out.line(f"  {e.kind.value:<8} {db} (database query){when}", "dim")
+        out.wrapped(sql, "           query: ", "             ", style="dim")
+    else:
+        out.wrapped(e.source + when, f"  {e.kind.value:<8} ", "           ", style="dim")
     if e.text is not None:
-        for ln in e.text.splitlines()[:20]:
-            out.line(f"           {ln}")
+        for ln in e.text.splitlines()[:40]:
+            out.wrapped(ln, "           ", "             ")
     if e.data is not None and e.text is None:
         for k, v in e.data.items():
             if humanize.is_table(v):

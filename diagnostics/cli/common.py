@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from diagnostics.model import Run
     from diagnostics.registry import Registry
 
-FIRST_RUN_HINT = "no configuration found: start with `csdiag config example > csdiag.toml` and edit it"
+FIRST_RUN_HINT = "no config file; to start: csdiag config example > csdiag.toml"
 
 
 def settings(path: Path | None, code: int = EX_USAGE) -> Settings:
