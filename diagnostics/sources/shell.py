@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-
-from diagnostics.sources.errors import Timeout, Unreachable
+from diagnostics.sources import deadline
+from diagnostics.sources.errors import NotFound, Unreachable
 
 
 def run_local(script: str, timeout_s: float) -> tuple[int, str, str]:
-    """Run a bash script given on stdin; (exit code, stdout, stderr). Killed at ``timeout_s``."""
+    """Run a bash script given on stdin; (exit code, stdout, stderr). At ``timeout_s`` bash and everything it
+    started (curl, getent, …) are killed as one process group and reaped (diagnostics.sources.deadline)."""
     try:
-        proc = subprocess.run(
-            ["bash", "-s"], input=script, capture_output=True, text=True, timeout=timeout_s, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise Timeout(f"local probe did not finish within {timeout_s:g} s") from None
-    except OSError as exc:
-        raise Unreachable(f"cannot run bash here: {exc.strerror or exc}") from exc
-    return proc.returncode, proc.stdout, proc.stderr
+        proc = deadline.run(["bash", "-s"], timeout_s, input_bytes=script.encode())
+    except NotFound:
+        raise Unreachable("cannot run bash here: not installed") from None
+    return proc.returncode, proc.stdout.decode("utf-8", "replace"), proc.stderr.decode("utf-8", "replace")

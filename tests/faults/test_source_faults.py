@@ -196,3 +196,22 @@ def test_a_hung_mount_probe_with_other_threads_running(tmp_path, leaks):
     finally:
         busy.set()
     leaks.check(settle_s=15)
+
+
+@pytest.mark.parametrize("mode", ["stall", "greet_stall"])
+def test_a_local_http_probe_past_its_bound_is_killed_with_curl(mode, leaks):
+    """The reach check's local vantage: bash runs curl; at the bound both die (their process group), not
+    only bash while curl keeps the pipe — and the run — open."""
+    import shutil
+
+    from diagnostics.sources import shell
+
+    if not shutil.which("curl"):
+        pytest.skip("curl not installed")
+    with fault_server(mode, b"HTTP/1.1 200 OK\r\nContent-Length: 100000\r\n\r\npartial") as srv:
+        url = f"http://127.0.0.1:{srv.port}/template.qcow2"
+        with Bound(1.0), pytest.raises(Timeout):
+            shell.run_local(f"curl -sS --max-time 60 -o /dev/null {url}\necho done\n", 1.0)
+        left = subprocess.run(["pgrep", "-f", url], capture_output=True, text=True, timeout=10).stdout.split()
+        assert not left, left
+    leaks.check()
