@@ -114,3 +114,18 @@ def test_example_config_is_valid(monkeypatch):
     s = load_settings(ROOT / "config.example.toml")
     validate_settings(s, Registry.from_entry_points())
     s.verify_secrets()
+
+
+def test_config_validate_checks_the_email_password(tmp_path, monkeypatch):
+    """Before: `config validate` did not read the e-mail password, so a missing one surfaced only at send."""
+    from tests.conftest import run_cli, write_config
+
+    monkeypatch.delenv("CSDIAG_NO_SUCH_MAIL_PW", raising=False)
+    cfg = write_config(
+        tmp_path / "c.toml",
+        '[email]\nsmtp_host = "127.0.0.1"\nsender = "a@example.org"\nrecipients = ["b@example.org"]\n'
+        'username = "u"\npassword_env = "CSDIAG_NO_SUCH_MAIL_PW"\n',
+    )
+    r = run_cli("config", "validate", str(cfg))
+    assert r.returncode == 64, r.stderr
+    assert "email.password_env" in r.stderr and "CSDIAG_NO_SUCH_MAIL_PW" in r.stderr
