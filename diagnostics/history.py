@@ -79,6 +79,28 @@ class CursorUpdate:
 DEFAULT_TIMEOUT_S = 10.0
 
 
+def cursor_updates(outcomes: Sequence[Any]) -> list[CursorUpdate]:
+    """The log cursors a run may move when it is recorded: those its checks *propose* in their evidence
+    (``data["cursor_advance"]``: a list of ``{source, head, path, offset, lines}``), taken only from checks
+    that completed and were evaluated — a check that timed out, failed, or was only collected (a bundle
+    not yet triaged) moves no cursor, so its lines are read again next time."""
+    from diagnostics.model import CheckStatus
+
+    out: list[CursorUpdate] = []
+    for o in outcomes:
+        if o.status is not CheckStatus.COMPLETED or o.raw is None or not getattr(o, "evaluated", False):
+            continue
+        for c in o.raw.data.get("cursor_advance") or ():
+            try:
+                update = CursorUpdate(
+                    str(c["source"]), str(c["head"]), str(c["path"]), int(c["offset"]), int(c["lines"])
+                )
+                out.append(update)
+            except (KeyError, TypeError, ValueError):
+                continue  # a malformed proposal moves nothing: reading again beats skipping
+    return out
+
+
 def connect_args(url: str, timeout_s: float) -> dict[str, Any]:
     """Driver options that bound every wait on the store: connecting, reading and writing (MySQL/MariaDB:
     pymysql/mysqlclient), connecting and each statement (PostgreSQL), a locked database (SQLite busy

@@ -51,6 +51,7 @@ class Outcome:
     error: str | None = None
     raw: RawEvidence | None = None
     findings: list[Finding] = field(default_factory=list)
+    evaluated: bool = False  # evaluate() ran on live evidence to the end (log cursors may move with the run)
 
     def check_run(self) -> CheckRun:
         return CheckRun(name=self.check.name, status=self.status, duration_s=self.duration_s, error=self.error)
@@ -210,6 +211,7 @@ def execute(
                 error=error,
                 raw=raw,
                 findings=findings,
+                evaluated=job.evaluate and job.raw is None and job.replayed_failure is None,
             )
         if progress:
             progress.finished(job.check.name, outcomes[i].status)

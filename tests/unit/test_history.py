@@ -166,3 +166,40 @@ def test_a_store_that_cannot_be_created_is_unreachable_not_a_traceback(tmp_path)
     blocker.write_text("x")
     with pytest.raises(Unreachable, match="history store"), History.open(f"sqlite:///{blocker}/sub/h.sqlite"):
         pass
+
+
+def test_only_evaluated_completed_checks_move_cursors(tmp_path):
+    """A check that timed out, failed, or was only collected (a bundle not yet triaged) moves no cursor."""
+    from diagnostics.check import Check, Code, NoParams, RawEvidence
+    from diagnostics.config import Settings
+    from diagnostics.history import CursorUpdate, cursor_updates
+    from diagnostics.runner import Job, execute
+
+    proposal = {"source": "local", "head": "ab" * 32, "path": "/var/log/x.log", "offset": 4096, "lines": 40}
+
+    def collect(ctx):
+        return RawEvidence(data={"cursor_advance": [proposal, {"source": "broken"}]})
+
+    def slow(ctx):
+        import time
+
+        time.sleep(1)
+        return collect(ctx)
+
+    def make(name, fn):
+        return Check(
+            name=name,
+            title=name,
+            description=name,
+            codes=(Code(code="X", severity=Severity.INFO, meaning="x"),),
+            params=NoParams,
+            collect=fn,
+            evaluate=lambda raw, p: iter(()),  # healthy: no finding at all, yet evaluated
+        )
+
+    done = execute([Job(check=make("logs", collect), params=NoParams())], Settings())
+    assert cursor_updates(done) == [CursorUpdate("local", "ab" * 32, "/var/log/x.log", 4096, 40)]
+    collected = execute([Job(check=make("logs", collect), params=NoParams(), evaluate=False)], Settings())
+    timed_out = execute([Job(check=make("logs", slow), params=NoParams())], Settings(), timeout_s=0.2)
+    replayed = execute([Job(check=make("logs", collect), params=NoParams(), raw=done[0].raw)], Settings())
+    assert cursor_updates(collected) == cursor_updates(timed_out) == cursor_updates(replayed) == []
