@@ -20,7 +20,8 @@ from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
 from typing import TYPE_CHECKING
 
-from diagnostics.model import Run, Severity
+from diagnostics.model import Run
+from diagnostics.ranking import Ranked, rank
 from reports import VERDICT_WORDS, verdict
 
 if TYPE_CHECKING:
@@ -44,20 +45,27 @@ def subject(template: str, run: Run, changes: Sequence[Change]) -> str:
     )
 
 
-def text_summary(run: Run, changes: Sequence[Change], trends: Sequence[Trend] = ()) -> str:
+def text_summary(run: Run | Ranked, changes: Sequence[Change], trends: Sequence[Trend] = ()) -> str:
+    """The plain-text part, in rank order: incidents with their first action, then the problems."""
+    ranked = rank(run)
+    run = ranked.run
     lines = [verdict(run), ""]
     marks = {c.key: c for c in changes if c.status != "resolved"}
-    if run.incidents:
+    if ranked.incidents:
         lines.append("Incidents:")
-        lines += [f"  [{i.severity.value}] {i.title}: {i.summary}" for i in run.incidents]
+        for ri in ranked.incidents:
+            i = ri.incident
+            lines.append(f"  [{i.severity.value}] {i.title}: {i.summary}")
+            if i.remediation:
+                lines.append(f"      do: {i.remediation}")
         lines.append("")
-    problems = [f for f in run.findings if f.severity in (Severity.CRIT, Severity.WARN, Severity.UNKNOWN)]
+    problems = list(ranked.problems)
     if problems:
-        lines.append("Problems, worst first:")
+        lines.append("Problems, in the order to look at them:")
         for f in problems[:MAX_TEXT_FINDINGS]:
             mark = marks.get(f.key)
             tag = " (new)" if mark and mark.status == "new" else ""
-            lines.append(f"  [{f.severity.value}]{tag} {f.check} {f.code} {f.target}: {f.summary}")
+            lines.append(f"  #{ranked.rank(f)} [{f.severity.value}]{tag} {f.check} {f.code} {f.target}: {f.summary}")
         if len(problems) > MAX_TEXT_FINDINGS:
             lines.append(f"  … and {len(problems) - MAX_TEXT_FINDINGS} more in the attached report")
         lines.append("")
