@@ -81,9 +81,10 @@ def _descendants(pid: int) -> list[int]:
     return found
 
 
-def test_an_sftp_read_that_stalls_mid_file_times_out(tmp_path, leaks):
+@pytest.mark.parametrize("fault", ["stalls", "dies"])
+def test_an_sftp_read_that_stalls_or_dies_mid_file(fault, tmp_path, leaks):
     """Before: paramiko swallowed the socket timeout and the SFTP channel had none: a read from a server
-    that stopped answering mid-file waited forever."""
+    that stopped answering mid-file waited forever. A server that dies mid-file is a source error too."""
     from tests.services.sshd import sshd_server
 
     big = tmp_path / "big.log"
@@ -100,14 +101,15 @@ def test_an_sftp_read_that_stalls_mid_file_times_out(tmp_path, leaks):
             stopped = [p for p in _descendants(sshd_pid) if "sftp" in Path(f"/proc/{p}/cmdline").read_text()]
             assert stopped, "no sftp-server process found"
             for p in stopped:
-                os.kill(p, signal.SIGSTOP)
+                os.kill(p, signal.SIGSTOP if fault == "stalls" else signal.SIGKILL)
             try:
-                with Bound(2.0), pytest.raises(Timeout):
+                with Bound(2.0), pytest.raises(Timeout if fault == "stalls" else SourceError):
                     while f.read(1 << 20):
                         pass
             finally:
-                for p in stopped:
-                    os.kill(p, signal.SIGCONT)
+                if fault == "stalls":
+                    for p in stopped:
+                        os.kill(p, signal.SIGCONT)
     leaks.check()
 
 
