@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from pydantic import Field
 
-from checks import cloudstack_db
+from checks import cloudstack_db, ssvm_script
 from diagnostics.check import Check, CheckContext, Code, Params, RawEvidence
 from diagnostics.config import ReachSettings, Settings
 from diagnostics.model import Evidence, EvidenceKind, Finding, Metric, Severity
@@ -56,7 +56,19 @@ CODES = (
         severity=Severity.CRIT,
         meaning="the SSVM cannot open TCP to a management server (port 8250)",
     ),
-    Code(code="SSVM_CHECK_FAILED", severity=Severity.WARN, meaning="ssvm-check.sh printed an ERROR line"),
+    Code(
+        code="SSVM_CHECK_FAILED",
+        severity=Severity.CRIT,
+        meaning="ssvm-check.sh printed an ERROR line (DNS, NFS not mounted, cannot write / root squash, Java down)",
+    ),
+    Code(
+        code="SSVM_CHECK_WARNING",
+        severity=Severity.WARN,
+        meaning="ssvm-check.sh printed a WARNING line (DNS server, storage address or gateway does not answer ping)",
+    ),
+    Code(
+        code="SSVM_CHECK_PASSED", severity=Severity.INFO, meaning="ssvm-check.sh ran to its end without ERROR/WARNING"
+    ),
     Code(
         code="REACH_NOT_TESTED",
         severity=Severity.UNKNOWN,
@@ -82,8 +94,10 @@ SETTINGS = (
     "store.download.follow.redirects",
     "max.template.iso.size",
     "secstorage.allowed.internal.sites",
-    "secstorage.proxy",
 )
+# secstorage.proxy is http://user:password@proxy:port: read on its own, used only to probe through it, and
+# kept in the evidence only as scheme://***@host:port (mask_proxy).
+PROXY_SQL = "SELECT value FROM configuration WHERE name = 'secstorage.proxy' AND category <> 'Hidden'"
 
 
 class ReachParams(Params):
@@ -94,8 +108,22 @@ class ReachParams(Params):
 # --- the remote script -----------------------------------------------------------------------------------
 
 
-def probe_script(urls: Sequence[str], cfg: ReachSettings, timeout_s: float) -> str:
-    """One bash script: every step has a timeout; every result is a tagged line."""
+def mask_proxy(url: str | None) -> str | None:
+    """``scheme://***@host:port`` for a proxy URL: never its user or password (and *** even without them)."""
+    if not url or not url.strip():
+        return None
+    parts = urlsplit(url.strip() if "://" in url else f"http://{url.strip()}")
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        port = ""
+    return f"{parts.scheme or 'http'}://***@{parts.hostname or '?'}{port}"
+
+
+def probe_script(urls: Sequence[str], cfg: ReachSettings, timeout_s: float, proxy: str | None = None) -> str:
+    """One bash script: every step has a timeout; every result is a tagged line. ``proxy`` (secstorage.proxy)
+    is used for the HTTP probes as the SSVM uses it for downloads; it is in the script only, never in its
+    output."""
     t = f"{timeout_s:g}"
     q = shlex.quote
     lines = [
@@ -117,12 +145,14 @@ def probe_script(urls: Sequence[str], cfg: ReachSettings, timeout_s: float) -> s
                 f"echo \"DNS {i} $r $(echo \"$out\" | awk '{{print $1}}' | sort -u | tr '\\n' ' ')\""
             )
         write_out = q(f"CSDIAG-W {i} %{{http_code}} %{{time_connect}} %{{time_starttransfer}}") + "'\\n'"
+        via = f"-x {q(proxy)} " if proxy else ""
         lines.append(
-            f"curl -sS -I --max-time {t} --connect-timeout {t} -w {write_out} {q(url)} 2>&1 "
+            f"curl -sS -I {via}--max-time {t} --connect-timeout {t} -w {write_out} {q(url)} 2>&1 "
             f"| sed 's/^/H{i} /'; echo \"RC {i} ${{PIPESTATUS[0]}}\""
         )
     lines.append(
-        f"if [ -x {q(cfg.ssvm_check_path)} ]; then timeout 120 {q(cfg.ssvm_check_path)} 2>&1 | sed 's/^/CHECK /'; fi"
+        f"if [ -x {q(cfg.ssvm_check_path)} ]; then timeout 120 {q(cfg.ssvm_check_path)} 2>&1 | sed 's/^/CHECK /'; "
+        'echo "CHECK CHECKRC ${PIPESTATUS[0]}"; fi'
     )
     return "\n".join(lines) + "\n"
 
@@ -191,6 +221,7 @@ def collect(ctx: CheckContext[ReachParams]) -> RawEvidence:
             q = {"urls": URLS_SQL, "sample": SAMPLE_SQL}
             if "configuration" in columns:
                 q["settings"] = SETTINGS_SQL
+                q["proxy"] = PROXY_SQL
             if cfg.ssvm_from_inventory:
                 q.update({k: v for k, v in inventory.queries(columns).items() if k in ("ssvms", "ssvm_nics")})
             return q
@@ -205,6 +236,9 @@ def collect(ctx: CheckContext[ReachParams]) -> RawEvidence:
             ).data
         )
     results = data.get("results") or {}
+    proxy_rows = results.pop("proxy", None) or []
+    proxy = next((str(r["value"]) for r in proxy_rows if r.get("value")), None)
+    data["proxy"] = mask_proxy(proxy)
     urls = list(
         dict.fromkeys(
             [*cfg.urls, *(r["url"] for r in results.get("urls", [])), *(r["url"] for r in results.get("sample", []))]
@@ -213,9 +247,15 @@ def collect(ctx: CheckContext[ReachParams]) -> RawEvidence:
     vantages = _vantages(settings, results)
     # the whole script must end before the check's deadline: each step has probe_timeout_s
     budget = ctx.timeout(params.probe_timeout_s * (3 * len(urls) + 4) + 30)
-    script = probe_script(urls, cfg, min(params.probe_timeout_s, max(1.0, budget / 4)))
+    script = probe_script(urls, cfg, min(params.probe_timeout_s, max(1.0, budget / 4)), proxy)
     with ThreadPoolExecutor(max_workers=min(16, max(1, len(vantages)))) as pool:
         probes = list(pool.map(lambda v: _probe(v, script, settings, budget), vantages))
+    if proxy:  # whatever a tool echoed of the proxy's credentials never reaches the evidence
+        secrets = [x for x in {proxy, urlsplit(proxy).password, urlsplit(proxy).username} if x]
+        for p in probes:
+            for key in ("stdout", "stderr"):
+                for secret in sorted(secrets, key=len, reverse=True):
+                    p[key] = str(p.get(key) or "").replace(secret, "***")
     overrides = {
         "follow_redirects": cfg.follow_redirects,
         "max_template_size_gb": cfg.max_template_size_gb,
@@ -243,7 +283,7 @@ def _settings(data: Mapping[str, Any]) -> dict[str, Any]:
     sites = o.get("allowed_internal_sites")
     if sites is None:
         sites = [x.strip() for x in str(s.get("secstorage.allowed.internal.sites") or "").split(",") if x.strip()]
-    return {"follow": bool(follow), "max_bytes": max_gb * 2**30, "sites": sites, "proxy": s.get("secstorage.proxy")}
+    return {"follow": bool(follow), "max_bytes": max_gb * 2**30, "sites": sites, "proxy": mask_proxy(data.get("proxy"))}
 
 
 def parse_output(stdout: str) -> dict[str, Any]:
@@ -378,20 +418,8 @@ def _judge_vantage(
                 remediation="Open TCP 8250 from the SSVM's management/link-local network to the management servers; "
                 "check the 'host' global setting; then restart the cloud service on the SSVM.",
             )
-    for line in out["check"]:
-        if "ERROR" in line:
-            yield Finding(
-                check=NAME,
-                code="SSVM_CHECK_FAILED",
-                severity=Severity.WARN,
-                target=f"{label} → ssvm-check.sh",
-                summary=line.strip()[:300],
-                evidence=(
-                    Evidence(kind=EvidenceKind.COMMAND, source=f"{label}: ssvm-check.sh", text="\n".join(out["check"])),
-                ),
-                remediation='Fix what the line names ("You need to export with norootsquash": the NFS '
-                "export needs no_root_squash).",
-            )
+    if out["check"]:
+        yield from ssvm_script.findings(NAME, label, out["check"])
     for i, url in enumerate(urls):
         yield from _judge_url(label, source, url, out, i, settings, params)
 
@@ -439,10 +467,16 @@ def _judge_url(
             code="TEMPLATE_URL_UNREACHABLE",
             severity=Severity.CRIT,
             target=target,
-            summary=f"no HTTP answer from {url} on {label}: {why}",
+            summary=f"no HTTP answer from {url} on {label}: {why}"
+            + (f" (through secstorage.proxy {settings['proxy']}, as the SSVM downloads)" if settings["proxy"] else ""),
             evidence=ev,
-            remediation="Check the SSVM's egress (firewall, NAT on the public network), the server itself, and "
-            "secstorage.proxy if downloads must go through a proxy.",
+            remediation=(
+                f"Check the proxy {settings['proxy']} (secstorage.proxy) answers from the SSVM and allows the URL, "
+                "then the server itself."
+                if settings["proxy"]
+                else "Check the SSVM's egress (firewall, NAT on the public network), the server itself, and "
+                "secstorage.proxy if downloads must go through a proxy."
+            ),
         )
         return
     code = facts["code"]

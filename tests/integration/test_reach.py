@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli, write_config
+from tests.conftest import ROOT, db_config, run_cli, write_config
 from tests.services import free_port, unavailable
 from tests.services.web import DELAY, web_server
 
@@ -30,11 +30,10 @@ def ssvm_files(tmp_path):
     port = mgmt.getsockname()[1]
     cmdline = tmp_path / "cmdline"
     cmdline.write_text(f"template=domP type=secstorage host=127.0.0.1,127.0.0.2 port={port} name=s-7-VM mtu=1500\n")
+    # The real script's output on an SSVM whose store is mounted read-only (tests/data/ssvm_check/SOURCE.md).
+    transcript = ROOT / "tests/data/ssvm_check/readonly_nfs.txt"
     check = tmp_path / "ssvm-check.sh"
-    check.write_text(
-        "#!/bin/bash\necho 'ERROR: Cannot write to /mnt/SecStorage/f2702c89. You need to export with "
-        "norootsquash'\necho 'Tests Complete. Look for ERROR or WARNING above.'\n"
-    )
+    check.write_text(f"#!/bin/bash\ngrep -v '^EXIT ' {transcript}\nexit 0\n")
     check.chmod(0o755)
     yield cmdline, check
     mgmt.close()
@@ -98,7 +97,10 @@ def test_every_code_from_an_ssvm(sshd, web, ssvm_files, tmp_path):
     assert not any(k[0] == "TEMPLATE_URL_INTERNAL_NOT_ALLOWED" for k in by)  # 127.0.0.0/8 is allowed here
     mgmt = [f for f in fs if f["code"] == "SSVM_MGMT_UNREACHABLE"]
     assert [f["target"].split(" → ")[1].split(":")[0] for f in mgmt] == ["127.0.0.2"]
-    assert any(f["code"] == "SSVM_CHECK_FAILED" and "norootsquash" in f["summary"] for f in fs)
+    [check] = [f for f in fs if f["code"].startswith("SSVM_CHECK")]
+    assert check["code"] == "SSVM_CHECK_FAILED" and "root squash" in check["summary"]
+    assert "/mnt/SecStorage/5dc2ba2c-1f2b-3e5b-9a41-6b7f44e8f2e1" in check["summary"]
+    assert "cannot fail" in check["details"]  # the script's own 8250 test
     assert all(f["target"].startswith("127.0.0.1 → ") for f in fs)
 
 
@@ -177,3 +179,26 @@ def test_unresolvable_name_from_here(isolated_netns, tmp_path):
     codes = [f["code"] for f in doc["findings"]]
     assert codes == ["TEMPLATE_URL_UNRESOLVABLE"], r.stderr
     assert r.returncode == 2
+
+
+def test_secstorage_proxy_is_used_and_never_shown(sshd, web, ssvm_files, tmp_path, site, db_env):
+    """secstorage.proxy (http://user:password@proxy:port) is what the SSVM downloads through: the probe uses
+    it, and every output shows it as scheme://***@host:port."""
+    port = free_port()  # nothing listens: the probe through the proxy must fail, and say it went through it
+    site.setting("secstorage.proxy", f"http://csproxyuser:s3cr3t-Pw0rd@127.0.0.1:{port}", None)
+    db = db_config(site.server, site.database).replace("[run]\ncheck_timeout_s = 20\n", "")
+    cfg = config(tmp_path, sshd, *ssvm_files, [f"{web['base']}/ok"], extra=db)
+    r = run_cli("triage", "--config", str(cfg), "--only", "reach", "--format", "json", cwd=tmp_path, env=db_env)
+    assert "s3cr3t-Pw0rd" not in r.stdout + r.stderr and "csproxyuser" not in r.stdout + r.stderr
+    assert r.stdout.startswith("{"), r.stderr[-2000:]
+    fs = json.loads(r.stdout)["findings"]
+    [f] = [f for f in fs if f["code"] == "TEMPLATE_URL_UNREACHABLE"]
+    assert f"http://***@127.0.0.1:{port}" in f["summary"]
+    bundle = tmp_path / "bundle"
+    r = run_cli("collect", "--config", str(cfg), "--only", "reach", "--output", str(bundle), cwd=tmp_path, env=db_env)
+    files = [p for p in bundle.rglob("*") if p.is_file()]
+    assert files, r.stderr
+    for path in files:
+        data = path.read_bytes()
+        assert b"s3cr3t-Pw0rd" not in data and b"csproxyuser" not in data, path
+    assert any(f"http://***@127.0.0.1:{port}".encode() in p.read_bytes() for p in files)
