@@ -51,9 +51,9 @@ REFS_SQL = (
     "AND r.store_id IS NOT NULL"
 )
 REQUIRED = {
+    **{t: c for t, c in inventory.REQUIRED.items() if t != "template_store_ref"},
     "vm_template": ("id", "name", "uuid", "checksum", "cross_zones", "removed"),
     "template_store_ref": ("store_id", "template_id", "state", "download_state", "size", "physical_size", "destroyed"),
-    **{t: c for t, c in inventory.REQUIRED.items() if t != "template_store_ref"},
 }
 
 

@@ -1,14 +1,17 @@
 """The ``ssvm`` check: does every enabled core zone have a secondary storage VM that runs, whose agent
-is Up and still pinging? Read from the database (cloudstack.md §2): the VM row (``vm_instance``), its
-agent row (``host``), its IPs (``nics`` × ``networks``).
+is connected, on the SystemVM template the management server needs? Read from the database
+(cloudstack.md §2): the VM row (``vm_instance``), its agent row (``host``), its IPs (``nics`` × ``networks``),
+its template (``vm_template``) and ``minreq.sysvmtemplate.version``.
 
-``host.last_ping`` is not epoch seconds: it is ``currentTimeMillis() >> 10``; the agent is overdue
-when the management server's cut-off ``ping.interval × ping.timeout`` (60 × 2.5 s) has passed.
+``host.last_ping`` is not a heartbeat: CloudStack keeps pings in memory and writes the column on connect
+events only (``ResourceManagerImpl.createHostVO``), so a healthy agent connected for days has an old one.
+The agent is judged by ``host.status`` (the manager turns a missed ping into Alert/Disconnected),
+``mgmt_server_id`` (which management server holds its connection) and ``resource_state``.
 """
 
 from __future__ import annotations
 
-import contextlib
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,12 +19,16 @@ from checks import cloudstack_db
 from diagnostics import inventory
 from diagnostics.check import Check, CheckContext, Code, NoParams, RawEvidence
 from diagnostics.inventory import Inventory, Ssvm, Zone
-from diagnostics.model import Evidence, EvidenceKind, Finding, Severity
+from diagnostics.model import Evidence, Finding, Severity
 
 NAME = "ssvm"
-PING_SQL = (
+SETTINGS_SQL = (
     "SELECT name, value, default_value FROM configuration "
-    "WHERE name IN ('ping.interval', 'ping.timeout') AND category <> 'Hidden'"
+    "WHERE (name = 'minreq.sysvmtemplate.version' OR name LIKE 'router.template.%') AND category <> 'Hidden'"
+)
+VERSION_SQL = "SELECT version FROM version WHERE step = 'Complete' ORDER BY id DESC LIMIT 1"
+SYSTEM_TEMPLATES_SQL = (
+    "SELECT id, name, hypervisor_type, state FROM vm_template WHERE type = 'SYSTEM' AND removed IS NULL ORDER BY id"
 )
 CODES = (
     Code(code="SSVM_MISSING", severity=Severity.CRIT, meaning="an enabled zone has no secondary storage VM"),
@@ -29,39 +36,41 @@ CODES = (
     Code(
         code="SSVM_AGENT_NOT_UP",
         severity=Severity.CRIT,
-        meaning="the SSVM runs but its agent is not Up (it cannot reach the management server on port 8250)",
+        meaning="the SSVM runs but its agent is not Up with a management server (Alert, Disconnected, Down: it "
+        "cannot reach the management server on port 8250); WARN while Connecting or not Enabled",
     ),
     Code(
-        code="SSVM_PING_STALE",
-        severity=Severity.WARN,
-        meaning="the SSVM agent's last ping is older than ping.interval × ping.timeout",
+        code="SYSTEMVM_TEMPLATE_MISMATCH",
+        severity=Severity.CRIT,
+        meaning="the SSVM runs a SystemVM template (or agent) older than the management server needs "
+        "(minreq.sysvmtemplate.version), or no registered SystemVM template is new enough",
     ),
     *cloudstack_db.DB_CODES,
 )
 TRANSITIONAL = {"Starting", "Stopping", "Migrating"}
 _CHECK_SCRIPT = "/usr/local/cloud/systemvm/ssvm-check.sh"
+_VERSION = re.compile(r"(\d+)\.(\d+)(?:\.(\d+))?")
+
+
+def parse_version(text: str | None) -> tuple[int, ...] | None:
+    """The first ``X.Y[.Z]`` in ``text`` (``systemvm-kvm-4.22.0-x86_64`` → (4, 22, 0))."""
+    m = _VERSION.search(text or "")
+    return tuple(int(g) for g in m.groups() if g is not None) if m else None
 
 
 def _plan(db: Any, columns: Mapping[str, set[str]]) -> dict[str, str]:
     q = {k: v for k, v in inventory.queries(columns).items() if k != "largest"}
     if "configuration" in columns:
-        q["ping"] = PING_SQL
+        q["settings"] = SETTINGS_SQL
+    if "version" in columns:
+        q["version"] = VERSION_SQL
+    q["system_templates"] = SYSTEM_TEMPLATES_SQL
     return q
 
 
 def collect(ctx: CheckContext[NoParams]) -> RawEvidence:
     required = {t: c for t, c in inventory.REQUIRED.items() if t != "template_store_ref"}
-    return cloudstack_db.collect(ctx, required=required, optional_tables=("configuration",), plan=_plan)
-
-
-def _ping_cutoff(rows: list[Mapping[str, Any]]) -> float:
-    values = {"ping.interval": 60.0, "ping.timeout": 2.5}
-    for r in rows:
-        raw = r["value"] if r["value"] is not None else r["default_value"]
-        # keep CloudStack's default for a value it could not parse either
-        with contextlib.suppress(TypeError, ValueError):
-            values[r["name"]] = float(raw)
-    return values["ping.interval"] * values["ping.timeout"]
+    return cloudstack_db.collect(ctx, required=required, optional_tables=("configuration", "version"), plan=_plan)
 
 
 def _evidence(target: str, data: Mapping[str, Any], s: Ssvm) -> tuple[Evidence, ...]:
@@ -83,6 +92,11 @@ def _evidence(target: str, data: Mapping[str, Any], s: Ssvm) -> tuple[Evidence, 
     )
 
 
+def _settings(data: Mapping[str, Any]) -> dict[str, str]:
+    rows = data["results"].get("settings") or []
+    return {r["name"]: str(r["value"] if r["value"] is not None else r["default_value"] or "") for r in rows}
+
+
 def evaluate(raw: RawEvidence, params: NoParams) -> Iterator[Finding]:
     data = raw.data
     if (problems := cloudstack_db.failures(NAME, data)) is not None:
@@ -90,8 +104,9 @@ def evaluate(raw: RawEvidence, params: NoParams) -> Iterator[Finding]:
         return
     target_db = data["target"]
     inv = Inventory.from_results(data["results"])
-    cutoff_s = _ping_cutoff(data["results"].get("ping", []))
-    now_units = int(data["db_epoch_ms"]) >> 10
+    settings = _settings(data)
+    required = parse_version(settings.get("minreq.sysvmtemplate.version"))
+    yield from _registered(data, settings, required)
     for zone in inv.zones:
         if not (zone.enabled and zone.core):
             continue
@@ -100,7 +115,8 @@ def evaluate(raw: RawEvidence, params: NoParams) -> Iterator[Finding]:
             yield _missing(zone, target_db, data)
             continue
         for s in ssvms:
-            yield from _judge(zone, s, ssvms, target_db, data, now_units, cutoff_s)
+            yield from _judge(zone, s, ssvms, target_db, data)
+            yield from _template(zone, s, target_db, data, required)
 
 
 def _missing(zone: Zone, target_db: str, data: Mapping[str, Any]) -> Finding:
@@ -121,9 +137,7 @@ def _missing(zone: Zone, target_db: str, data: Mapping[str, Any]) -> Finding:
     )
 
 
-def _judge(
-    zone: Zone, s: Ssvm, peers: list[Ssvm], target_db: str, data: Mapping[str, Any], now_units: int, cutoff_s: float
-) -> Iterator[Finding]:
+def _judge(zone: Zone, s: Ssvm, peers: list[Ssvm], target_db: str, data: Mapping[str, Any]) -> Iterator[Finding]:
     target = f"ssvm {s.name} ({zone.label})"
     evidence = _evidence(target_db, data, s)
     if s.vm_state != "Running":
@@ -141,45 +155,116 @@ def _judge(
             "start, read management-server.log for 'Unable to start secondary storage VM'.",
         )
         return
-    if s.agent_status != "Up":
-        status = s.agent_status or "missing (no host row)"
-        disconnected = s.row.get("disconnected")
+    status = s.agent_status
+    resource_state = s.row.get("resource_state") or "Enabled"
+    held = "mgmt_server_id" not in s.row or s.row.get("mgmt_server_id") is not None
+    if status == "Up" and held and resource_state == "Enabled":
+        return
+    disconnected = s.row.get("disconnected")
+    if status == "Up" and not held:
+        why, severity = "Up but no management server holds its connection (mgmt_server_id is NULL)", Severity.CRIT
+    elif status == "Up":
+        why, severity = f"Up but its resource state is {resource_state}: it takes no new work", Severity.WARN
+    elif status == "Connecting":
+        why, severity = "Connecting: the management server is (re)attaching it", Severity.WARN
+    else:
+        why, severity = f"{status or 'missing (no host row)'}", Severity.CRIT
+    yield Finding(
+        check=NAME,
+        code="SSVM_AGENT_NOT_UP",
+        severity=severity,
+        target=target,
+        summary=f"SSVM {s.name} runs but its agent is {why}: it cannot take download or copy commands"
+        if severity is Severity.CRIT
+        else f"SSVM {s.name} runs; its agent is {why}",
+        details="The classic cause: the agent inside the SSVM cannot reach the management server on port 8250 "
+        "(firewall, the 'host' setting, DNS). host.last_ping is written on connect only and is not judged."
+        + (f" Disconnected since {disconnected}." if disconnected else ""),
+        evidence=evidence,
+        remediation=f"On the SSVM (ssh -p 3922 root@{s.link_local_ip or s.private_ip or '<link-local IP>'}) run "
+        f"{_CHECK_SCRIPT}; check TCP to each management server on 8250; restart the cloud service on the SSVM, "
+        "or reboot the SSVM.",
+    )
+
+
+def _template(
+    zone: Zone, s: Ssvm, target_db: str, data: Mapping[str, Any], required: tuple[int, ...] | None
+) -> Iterator[Finding]:
+    """The SSVM's SystemVM template and agent against what the management server needs."""
+    if s.vm_state != "Running":
+        return
+    running = parse_version(str(s.row.get("template_name") or ""))
+    ms = parse_version(str(((data["results"].get("version") or [{}])[0]).get("version") or ""))
+    agent = parse_version(s.agent_version)
+    problems: list[str] = []
+    if required and running and running < required:
+        problems.append(
+            f"its template {s.row.get('template_name')!r} is {'.'.join(map(str, running))}, older than "
+            f"minreq.sysvmtemplate.version {'.'.join(map(str, required))}"
+        )
+    if ms and agent and agent[:2] < ms[:2]:
+        problems.append(f"its agent reports {s.agent_version}, but the database is at {'.'.join(map(str, ms))}")
+    if not problems:
+        return
+    yield Finding(
+        check=NAME,
+        code="SYSTEMVM_TEMPLATE_MISMATCH",
+        severity=Severity.CRIT,
+        target=f"ssvm {s.name} ({zone.label})",
+        summary=f"SSVM {s.name} runs an old SystemVM: " + "; ".join(problems),
+        details="After an upgrade the SSVM must be recreated from the new SystemVM template; until then downloads "
+        "and copies may fail on protocol or checksum changes.",
+        evidence=_evidence(target_db, data, s),
+        remediation="Register the SystemVM template of this release if it is missing, then destroy the SSVM "
+        "(destroySystemVm) so CloudStack recreates it from the new template.",
+    )
+
+
+def _registered(
+    data: Mapping[str, Any], settings: Mapping[str, str], required: tuple[int, ...] | None
+) -> Iterator[Finding]:
+    """A SystemVM template new enough must be registered for each hypervisor a router.template setting names."""
+    if not required:
+        return
+    templates = data["results"].get("system_templates") or []
+    need = ".".join(map(str, required))
+    for name, value in sorted(settings.items()):
+        if not name.startswith("router.template."):
+            continue
+        hv = name.rsplit(".", 1)[-1]
+        # Registered SystemVM templates of this hypervisor (systemvm-<hv>-X.Y.Z…); none: the hypervisor is not
+        # in use here, whatever stale default its router.template setting keeps.
+        regs = [
+            (v, t)
+            for t in templates
+            if str(t.get("hypervisor_type") or "").lower() == hv and (v := parse_version(str(t["name"])))
+        ]
+        if not regs:
+            continue
+        newest = max(v for v, _ in regs)
+        named = parse_version(value)
+        if newest < required:
+            why = f"no registered {hv} SystemVM template is {need} or newer (newest {'.'.join(map(str, newest))})"
+        elif named is not None and named < required:
+            why = f"{name} names {value!r}, older than minreq.sysvmtemplate.version {need}"
+        else:
+            continue
         yield Finding(
             check=NAME,
-            code="SSVM_AGENT_NOT_UP",
+            code="SYSTEMVM_TEMPLATE_MISMATCH",
             severity=Severity.CRIT,
-            target=target,
-            summary=f"SSVM {s.name} runs but its agent is {status}: it cannot take download or copy commands",
-            details="The classic cause: the agent inside the SSVM cannot reach the management server on port 8250 "
-            "(firewall, the 'host' setting, DNS)." + (f" Disconnected since {disconnected}." if disconnected else ""),
-            evidence=evidence,
-            remediation=f"On the SSVM (ssh -p 3922 root@{s.link_local_ip or s.private_ip or '<link-local IP>'}) run "
-            f"{_CHECK_SCRIPT}; check TCP to each management server on 8250; restart the cloud service on the SSVM, "
-            "or reboot the SSVM.",
+            target=f"setting {name}",
+            summary=f"{why}: new system VMs cannot be created on the version the management server needs",
+            details="4.22 registers the SystemVM template on demand; an upgrade that could not register it "
+            "(download failed, 'Failed to calculate sha512 checksum', a checksum without its {SHA-512} prefix) "
+            "leaves the setting on the old template.",
+            evidence=tuple(
+                cloudstack_db.row_evidence(data["target"], "system_templates", data, t, f"{t['id']} {t['name']}")
+                for t in templates
+            ),
+            remediation="Register the SystemVM template of this release (cloud-install-sys-tmplt, or registerTemplate "
+            "with type SYSTEM) and set the router.template setting to its name.",
         )
-        return
-    if s.last_ping is not None:
-        age_s = now_units - int(s.last_ping)  # both in units of 1.024 s, as the management server compares them
-        if age_s > cutoff_s:
-            yield Finding(
-                check=NAME,
-                code="SSVM_PING_STALE",
-                severity=Severity.WARN,
-                target=target,
-                summary=f"SSVM {s.name} agent is Up but last pinged about {age_s:.0f} s ago "
-                f"(cut-off ping.interval × ping.timeout = {cutoff_s:g} s)",
-                evidence=(
-                    *evidence,
-                    Evidence(
-                        kind=EvidenceKind.METRIC,
-                        source=f"{target_db} host.last_ping",
-                        text=f"last_ping {s.last_ping}, now {now_units} (ms >> 10)",
-                    ),
-                ),
-                remediation="The management server will soon mark the agent Disconnected; check the SSVM's "
-                "connectivity to port 8250 and the management server's load ('Found the following agents "
-                "behind on ping' in management-server.log).",
-            )
 
 
 CHECK = Check(

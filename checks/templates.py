@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from checks import cloudstack_db, signatures
+from checks import cloudstack_db, signatures, template_sync
 from diagnostics.check import Check, CheckContext, Code, Params, RawEvidence
 from diagnostics.model import Evidence, Finding, Metric, Severity
 
@@ -46,9 +46,26 @@ CODES = (
         meaning="the registered checksum can never match (unknown algorithm, wrong length, upper-case hex)",
     ),
     Code(
-        code="TEMPLATE_MISSING_ON_STORE",
+        code="TEMPLATE_SYNC_INCOMPLETE",
         severity=Severity.WARN,
-        meaning="an active template has no copy on an image store of a zone that should hold it",
+        meaning="template sync should have copied a public, featured or system template to an image store and has "
+        "not (INFO while the store is younger than sync_grace_minutes)",
+    ),
+    Code(
+        code="IMAGE_STORE_READ_ONLY_TARGET",
+        severity=Severity.WARN,
+        meaning="a read-only image store still holds downloads in progress, or a storage selector (heuristics) "
+        "names a store that is removed, read-only or in another zone",
+    ),
+    Code(
+        code="DIRECT_DOWNLOAD_CERT_EXPIRING",
+        severity=Severity.CRIT,
+        meaning="a direct-download certificate expires within cert_warn_days (WARN) or has expired (CRIT)",
+    ),
+    Code(
+        code="DIRECT_DOWNLOAD_CERT_MISSING",
+        severity=Severity.WARN,
+        meaning="a KVM host of a zone with direct-download certificates does not have one of them",
     ),
     Code(
         code="TEMPLATE_ROW_INCONSISTENT",
@@ -62,17 +79,16 @@ ERROR_STATES = ("DOWNLOAD_ERROR", "ABANDONED", "UPLOAD_ERROR")
 _LIVE = "(r.destroyed = 0 OR r.destroyed IS NULL)"
 _PROBLEM = (
     "(r.download_state IN ('DOWNLOAD_IN_PROGRESS', 'DOWNLOAD_ERROR', 'ABANDONED', 'UPLOAD_ERROR') "
-    "OR ((r.download_state = 'DOWNLOADED' OR r.state = 'Ready') "
+    "OR ((r.download_state = 'DOWNLOADED' OR (r.state = 'Ready' AND r.download_state <> 'BYPASSED')) "
     "AND (COALESCE(r.size, 0) <= 0 OR COALESCE(r.physical_size, 0) <= 0)))"
 )
 # One pass over template_store_ref, grouped by template. Only templates that matter come back: with
-# problem rows, or not on every writable store (the {writable} placeholder lists their ids). The
-# template_id index would cost a random row lookup per row; a plain scan with a hash aggregate is twice
-# as fast (bench/templates.py), hence IGNORE INDEX.
+# problem rows, or not on every writable store (the {writable} placeholder lists their ids). No index
+# names or hints: CloudStack names its indexes itself and they differ between versions.
 COVERAGE_SQL = (
     f"SELECT r.template_id, SUM({_PROBLEM}) AS problems, "
     "COUNT(DISTINCT CASE WHEN r.store_id IN ({writable}) THEN r.store_id END) AS on_writable "
-    f"FROM template_store_ref r IGNORE INDEX (template_id) WHERE {_LIVE} GROUP BY r.template_id "
+    f"FROM template_store_ref r WHERE {_LIVE} GROUP BY r.template_id "
     "HAVING problems > 0 OR on_writable < {total} ORDER BY NULL"
 )
 # Cross-zone templates with no live copy anywhere are absent from the aggregate but missing everywhere.
@@ -86,7 +102,8 @@ PLACEMENT_SQL = (
     "AND r.store_id IS NOT NULL"
 )
 TEMPLATES_SQL = (
-    "SELECT id AS template_id, name AS template_name, cross_zones, type AS template_type{tcols} "
+    "SELECT id AS template_id, name AS template_name, cross_zones, type AS template_type, public, featured, "
+    "hypervisor_type{tcols} "
     "FROM vm_template WHERE removed IS NULL AND id IN ({ids})"
 )
 # The rows behind the problem counts, fetched by template id through the template_id index.
@@ -94,7 +111,7 @@ PROBLEM_ROWS_SQL = (
     "SELECT r.id AS ref_id, r.store_id, r.template_id, r.created, r.last_updated, r.job_id, r.download_pct, "
     "r.size, r.physical_size, r.download_state, r.error_str, r.install_path, r.url, r.state, r.store_role, "
     "t.name AS template_name, t.uuid AS template_uuid, t.type AS template_type, t.format, t.url AS template_url, "
-    "s.name AS store_name, s.url AS store_url, s.data_center_id AS zone_id "
+    "t.state AS template_state, s.name AS store_name, s.url AS store_url, s.data_center_id AS zone_id{scols} "
     "FROM template_store_ref r "
     "JOIN vm_template t ON t.id = r.template_id "
     "LEFT JOIN image_store s ON s.id = r.store_id "
@@ -102,7 +119,7 @@ PROBLEM_ROWS_SQL = (
     "ORDER BY r.template_id, r.store_id"
 )
 STORES_SQL = (
-    "SELECT s.id, s.name, s.data_center_id AS zone_id, z.name AS zone_name{readonly} FROM image_store s "
+    "SELECT s.id, s.name, s.data_center_id AS zone_id, z.name AS zone_name, s.created{readonly} FROM image_store s "
     "JOIN data_center z ON z.id = s.data_center_id AND z.removed IS NULL AND z.allocation_state = 'Enabled' "
     "WHERE s.role = 'Image' AND s.removed IS NULL ORDER BY s.id"
 )
@@ -137,8 +154,21 @@ REQUIRED = {
         "store_role",
         "destroyed",
     ),
-    "vm_template": ("id", "name", "uuid", "type", "format", "removed", "checksum", "cross_zones", "url"),
-    "image_store": ("id", "name", "url", "data_center_id", "role", "removed"),
+    "vm_template": (
+        "id",
+        "name",
+        "uuid",
+        "type",
+        "format",
+        "removed",
+        "checksum",
+        "cross_zones",
+        "url",
+        "public",
+        "featured",
+        "hypervisor_type",
+    ),
+    "image_store": ("id", "name", "uuid", "url", "data_center_id", "role", "removed", "created"),
     "data_center": ("id", "name", "allocation_state", "removed"),
 }
 
@@ -149,7 +179,11 @@ _BY_LENGTH = {n: a for a, n in ALGORITHMS.items()}
 class TemplatesParams(Params):
     stalled_warn_minutes: float = Field(10, gt=0, description="in progress without update for this long → WARN")
     stalled_crit_minutes: float = Field(60, gt=0, description="… for this long → CRIT")
-    max_missing: int = Field(500, ge=1, le=100_000, description="at most this many TEMPLATE_MISSING_ON_STORE rows")
+    max_missing: int = Field(500, ge=1, le=100_000, description="at most this many TEMPLATE_SYNC_INCOMPLETE rows")
+    sync_grace_minutes: float = Field(
+        60, ge=0, description="a store younger than this is still being filled: missing copies are INFO"
+    )
+    cert_warn_days: float = Field(30, ge=0, description="a direct-download certificate expiring within this → WARN")
 
     @model_validator(mode="after")
     def _ordered(self) -> TemplatesParams:
@@ -158,9 +192,38 @@ class TemplatesParams(Params):
         return self
 
 
+OPTIONAL_TABLES = (
+    "version",
+    "cluster",
+    "host",
+    "direct_download_certificate",
+    "direct_download_certificate_host_map",
+    "heuristics",
+)
+VERSION_SQL = "SELECT version FROM version WHERE step = 'Complete' ORDER BY id DESC LIMIT 1"
+
+
 def _plan(db: Any, columns: Mapping[str, set[str]]) -> dict[str, str]:
     readonly = ", s.readonly" if "readonly" in columns["image_store"] else ""
-    return {"stores": STORES_SQL.format(readonly=readonly), "checksums": CHECKSUM_SQL}
+    queries = {
+        "stores": STORES_SQL.format(readonly=readonly),
+        "all_stores": template_sync.ALL_STORES_SQL.format(readonly=readonly),
+        "checksums": CHECKSUM_SQL,
+    }
+    if "version" in columns:
+        queries["version"] = VERSION_SQL
+    if {"data_center_id", "hypervisor_type", "removed"} <= columns.get("cluster", set()):
+        queries["hypervisors"] = template_sync.HYPERVISORS_SQL
+    if "direct_download_certificate" in columns and "host" in columns:
+        queries["certificates"] = template_sync.CERTIFICATES_SQL
+        queries["kvm_hosts"] = template_sync.KVM_HOSTS_SQL
+        if "direct_download_certificate_host_map" in columns:
+            queries["cert_hosts"] = template_sync.CERT_HOSTS_SQL
+        if "direct_download" in columns["vm_template"]:
+            queries["direct_templates"] = template_sync.DIRECT_TEMPLATES_SQL
+    if "heuristics" in columns:
+        queries["heuristics"] = template_sync.HEURISTICS_SQL
+    return queries
 
 
 def collect(ctx: CheckContext[TemplatesParams]) -> RawEvidence:
@@ -168,20 +231,13 @@ def collect(ctx: CheckContext[TemplatesParams]) -> RawEvidence:
         _gather(db, columns, data, ctx.params)
 
     return cloudstack_db.collect(
-        ctx, required=REQUIRED, plan=_plan, args={"checksums": (VALID_CHECKSUM,)}, gather=gather
+        ctx,
+        required=REQUIRED,
+        plan=_plan,
+        args={"checksums": (VALID_CHECKSUM,)},
+        optional_tables=OPTIONAL_TABLES,
+        gather=gather,
     )
-
-
-def missing_stores(
-    template: Mapping[str, Any],
-    present: set[int],
-    writable: Mapping[int, list[Mapping[str, Any]]],
-    zone_of: Mapping[int, int],
-) -> list[Mapping[str, Any]]:
-    """Writable Image stores of the zones that should hold ``template`` but do not: every enabled zone
-    for a cross-zone template, else the zones where some store already holds it."""
-    zones = writable if template.get("cross_zones") else {zone_of[s] for s in present if s in zone_of}
-    return [s for z in sorted(zones) for s in writable.get(z, []) if s["id"] not in present]
 
 
 def _chunked(db: Any, sql: str, ids: list[int]) -> list[dict[str, Any]]:
@@ -194,13 +250,15 @@ def _chunked(db: Any, sql: str, ids: list[int]) -> list[dict[str, Any]]:
 
 
 def _gather(db: Any, columns: Mapping[str, set[str]], data: dict[str, Any], params: TemplatesParams) -> None:
-    stores = data["results"]["stores"]
+    results = data["results"]
+    stores = results["stores"]
     writable: dict[int, list[Mapping[str, Any]]] = {}
     for s in stores:
         if not s.get("readonly"):
             writable.setdefault(int(s["zone_id"]), []).append(s)
     writable_ids = [int(s["id"]) for group in writable.values() for s in group]
     zone_of = {int(s["id"]): int(s["zone_id"]) for s in stores}
+    hypervisors = template_sync.zone_hypervisors(results.get("hypervisors", []), writable)
     coverage_sql = COVERAGE_SQL.format(
         writable=", ".join(["%s"] * len(writable_ids)) or "NULL", total=len(writable_ids)
     )
@@ -221,38 +279,42 @@ def _gather(db: Any, columns: Mapping[str, set[str]], data: dict[str, Any], para
         agg = aggregates[tid]
         if agg["problems"]:
             with_problems.append(tid)
-        if (
-            row.get("direct_download")
-            or row.get("template_type") == "PERHOST"
-            or (row.get("state") or "Active") != "Active"
-            or len(missing) > params.max_missing
-        ):
-            continue
-        if int(agg["on_writable"] or 0) >= len(writable_ids):
-            continue  # on every writable store
+        if len(missing) > params.max_missing or int(agg["on_writable"] or 0) >= len(writable_ids):
+            continue  # enough listed, or on every writable store
         missing += [
             {
                 "template_id": tid,
                 "template_name": row["template_name"],
+                "template_type": row["template_type"],
+                "public": row["public"],
+                "featured": row["featured"],
+                "hypervisor_type": row["hypervisor_type"],
                 "cross_zones": row["cross_zones"],
                 "store_id": s["id"],
                 "store_name": s["name"],
+                "store_created": s.get("created"),
                 "zone_id": s["zone_id"],
                 "zone_name": s["zone_name"],
             }
-            for s in missing_stores(row, placed.get(tid, set()), writable, zone_of)
+            for s in template_sync.expected_stores(row, placed.get(tid, set()), writable, zone_of, hypervisors)
         ]
+    scols = ", s.readonly AS store_readonly" if "readonly" in columns["image_store"] else ""
+    problem_sql = PROBLEM_ROWS_SQL.format(scols=scols, ids="{ids}")
     data["sql"].update(
         {
             "coverage": coverage_sql,
             "unplaced": UNPLACED_CROSS_ZONE_SQL,
             "placement": PLACEMENT_SQL.format(ids="<ids>"),
             "templates": templates_sql.format(ids="<ids>"),
-            "problem_rows": PROBLEM_ROWS_SQL.format(ids="<ids>"),
+            "problem_rows": problem_sql.format(ids="<ids>"),
         }
     )
-    data["results"].update(
-        {"problem_rows": _chunked(db, PROBLEM_ROWS_SQL, with_problems), "missing": missing[: params.max_missing + 1]}
+    results.update(
+        {
+            "problem_rows": _chunked(db, problem_sql, with_problems),
+            "missing": missing[: params.max_missing + 1],
+            "zone_hypervisors": {str(z): sorted(h) for z, h in hypervisors.items()},
+        }
     )
 
 
@@ -275,26 +337,48 @@ def subjects_of(row: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def ui_status(row: Mapping[str, Any]) -> str:
-    """The status text the UI/API shows for this row (cloudstack.md §2)."""
+# TemplateJoinDaoImpl.getTemplateStatus changed in 4.22.1 (apache/cloudstack af9d68630f, #11970).
+_STATUS_REWRITE = (4, 22, 1)
+
+
+def ui_status(row: Mapping[str, Any], version: tuple[int, ...] | None = None) -> str:
+    """The status text CloudStack's UI/API shows for this row (``TemplateJoinDaoImpl.getTemplateStatus``):
+    up to 4.22.0 an untouched row shows ``vm_template.state`` ("Active") and error_str verbatim; from 4.22.1
+    error_str is trimmed and a row with neither shows "Processing". ``version`` None means the newest."""
     state, pct = row.get("download_state"), row.get("download_pct") or 0
+    iso = row.get("format") == "ISO"
+    newer = version is None or version >= _STATUS_REWRITE
     if state == "DOWNLOADED":
-        return "Download Complete"
+        return "Successfully Installed" if iso and newer else "Download Complete"
     if state == "DOWNLOAD_IN_PROGRESS":
-        return "Installing Template" if pct >= 100 else f"{pct}% Downloaded"
+        if pct >= 100:
+            return "Installing ISO" if iso and newer else "Installing Template"
+        return f"{pct}% Downloaded"
     if state == "BYPASSED":
         return "Bypassed Secondary Storage"
-    if (row.get("error_str") or "").strip():
-        return str(row["error_str"]).strip()
-    return str(row.get("state") or "unknown")
+    error = row.get("error_str")
+    if newer:
+        return str(error).strip() if (error or "").strip() else "Processing"
+    if error is None:
+        return str(row.get("template_state") or "Active")
+    return str(error)
 
 
-def _row_text(row: Mapping[str, Any]) -> str:
+def data_version(data: Mapping[str, Any]) -> tuple[int, ...] | None:
+    """The CloudStack version recorded with the evidence (the version table's current row)."""
+    rows = data.get("results", {}).get("version") or []
+    if not rows:
+        return None
+    parts = re.match(r"^\s*(\d+(?:\.\d+)*)", str(rows[0].get("version") or ""))
+    return tuple(int(x) for x in parts.group(1).split(".")) if parts else None
+
+
+def _row_text(row: Mapping[str, Any], version: tuple[int, ...] | None = None) -> str:
     return (
         f"ref {row['ref_id']}: download_state {row.get('download_state')}, state {row.get('state')}, "
         f"pct {row.get('download_pct')}, size {row.get('size')}, physical_size {row.get('physical_size')}, "
         f"last_updated {row.get('last_updated')}, error_str {row.get('error_str')!r}, "
-        f'install_path {row.get("install_path")}; UI status: "{ui_status(row)}"'
+        f'install_path {row.get("install_path")}; UI status: "{ui_status(row, version)}"'
     )
 
 
@@ -324,14 +408,16 @@ def evaluate(raw: RawEvidence, params: TemplatesParams) -> Iterator[Finding]:
     for row in results["checksums"]:
         if (finding := _judge_checksum(row, data)) is not None:
             yield finding
-    yield from _missing(results["missing"], data, params)
+    yield from _missing(results["missing"], now, data, params)
+    yield from template_sync.placement_findings(NAME, data, now, params.cert_warn_days)
 
 
 def _judge_row(
     row: Mapping[str, Any], now: datetime, data: Mapping[str, Any], params: TemplatesParams
 ) -> Iterator[Finding]:
     target = target_of(row)
-    evidence = (cloudstack_db.row_evidence(data["target"], "problem_rows", data, row, _row_text(row)),)
+    version = data_version(data)
+    evidence = (cloudstack_db.row_evidence(data["target"], "problem_rows", data, row, _row_text(row, version)),)
     impossible: list[str] = []
     pct = row.get("download_pct")
     if pct is not None and not 0 <= pct <= 100:
@@ -360,7 +446,7 @@ def _judge_row(
         yield from _in_progress(row, pct or 0, updated, now, target, evidence, params)
     elif state in ERROR_STATES:
         yield _error(row, target, evidence)
-    if (state == "DOWNLOADED" or row.get("state") == "Ready") and (
+    if (state == "DOWNLOADED" or (row.get("state") == "Ready" and state != "BYPASSED")) and (
         (row.get("size") or 0) <= 0 or (row.get("physical_size") or 0) <= 0
     ):
         yield Finding(
@@ -368,7 +454,7 @@ def _judge_row(
             code="TEMPLATE_SIZE_ZERO",
             severity=Severity.CRIT,
             target=target,
-            summary=f"the template is {ui_status(row)!r} but size {row.get('size')} / physical size "
+            summary=f"the template is {ui_status(row, version)!r} but size {row.get('size')} / physical size "
             f'{row.get("physical_size")}: the "Size 0" template',
             details="The API omits a size of 0, so users see no size; deployments from it fail or give empty disks. "
             "Usual cause: the image store was full or read-only when the SSVM finished the image, so the file or "
@@ -502,37 +588,47 @@ def _judge_checksum(row: Mapping[str, Any], data: Mapping[str, Any]) -> Finding 
     )
 
 
-def _missing(rows: list[Mapping[str, Any]], data: Mapping[str, Any], params: TemplatesParams) -> Iterator[Finding]:
+def _missing(
+    rows: list[Mapping[str, Any]], now: datetime, data: Mapping[str, Any], params: TemplatesParams
+) -> Iterator[Finding]:
     for row in rows[: params.max_missing]:
-        why = (
-            "a cross-zone template belongs on every store"
-            if row.get("cross_zones")
-            else (f'another store of zone {row["zone_id"]} "{row.get("zone_name")}" already holds it')
+        kind = "system" if row.get("template_type") == "SYSTEM" else ("public" if row.get("public") else "featured")
+        created = cloudstack_db.parse_db_time(row.get("store_created"))
+        age = _minutes(now, created) if created else None
+        young = age is not None and age < params.sync_grace_minutes
+        where = (
+            f"every store of a zone with {row.get('hypervisor_type')} hosts"
+            if row.get("cross_zones") or row.get("template_type") in ("SYSTEM", "BUILTIN")
+            else f'the stores of zone {row["zone_id"]} "{row.get("zone_name")}", which already holds it'
         )
         yield Finding(
             check=NAME,
-            code="TEMPLATE_MISSING_ON_STORE",
-            severity=Severity.WARN,
+            code="TEMPLATE_SYNC_INCOMPLETE",
+            severity=Severity.INFO if young else Severity.WARN,
             target=target_of(row),
-            summary=f"no copy on this store although {why}",
-            details="Typical of an image store added after the template was registered: existing templates are "
-            "not copied to it until template sync runs with a working SSVM.",
+            summary=f"the {kind} template is not on this store although template sync copies it to {where}"
+            + (f" (store added {_fmt_age(age)} ago)" if age is not None else ""),
+            details="Template sync runs when the zone's SSVM agent connects and copies public, featured and system "
+            "templates to each writable image store; a store that stays without them was added while no SSVM was "
+            "Up, or its downloads failed." + (" The store is new: sync may still be running." if young else ""),
             evidence=(
                 cloudstack_db.row_evidence(
                     data["target"],
                     "missing",
                     data,
                     row,
-                    f"no template_store_ref row for template {row['template_id']} on store {row['store_id']}",
+                    f"no template_store_ref row for template {row['template_id']} on store {row['store_id']} "
+                    f"(created {row.get('store_created')})",
                 ),
             ),
-            remediation="Check the zone's SSVM is Up (csdiag ssvm check) and restart it to trigger template sync; "
-            "or copy the template explicitly (copyTemplate).",
+            metrics=(Metric(name="store_age", value=round(age * 60), unit="s"),) if age is not None else (),
+            remediation="Check the zone's SSVM is Up (csdiag triage --only ssvm) and restart it to trigger template "
+            "sync; or copy the template explicitly (copyTemplate).",
         )
     if len(rows) > params.max_missing:
         yield Finding(
             check=NAME,
-            code="TEMPLATE_MISSING_ON_STORE",
+            code="TEMPLATE_SYNC_INCOMPLETE",
             severity=Severity.WARN,
             target="templates @ image stores",
             summary=f"more than {params.max_missing} template copies are missing; only the first "

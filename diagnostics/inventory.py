@@ -19,7 +19,8 @@ from urllib.parse import urlsplit
 REQUIRED: dict[str, tuple[str, ...]] = {
     "data_center": ("id", "name", "allocation_state", "removed"),
     "image_store": ("id", "name", "protocol", "url", "data_center_id", "role", "removed"),
-    "vm_instance": ("id", "instance_name", "state", "data_center_id", "host_id", "type", "removed"),
+    "vm_instance": ("id", "instance_name", "state", "data_center_id", "host_id", "type", "removed", "vm_template_id"),
+    "vm_template": ("id", "name"),
     "host": ("id", "name", "status", "type", "private_ip_address", "data_center_id", "version", "last_ping", "removed"),
     "nics": ("instance_id", "ip4_address", "network_id", "removed"),
     "networks": ("id", "traffic_type"),
@@ -30,7 +31,7 @@ OPTIONAL = {
     "data_center": ("type",),
     "image_store": ("readonly", "image_provider_name", "uuid"),
     "nics": ("mtu",),
-    "host": ("disconnected", "resource_state"),
+    "host": ("disconnected", "resource_state", "mgmt_server_id"),
 }
 
 
@@ -53,9 +54,10 @@ def queries(columns: Mapping[str, set[str]]) -> dict[str, str]:
         "FROM image_store s WHERE s.removed IS NULL ORDER BY s.id",
         "ssvms": "SELECT v.id, v.instance_name, v.state AS vm_state, v.data_center_id AS zone_id, v.host_id, "
         "h.id AS agent_id, h.status AS agent_status, h.private_ip_address AS agent_ip, h.version AS agent_version, "
-        f"h.last_ping{extra('host', 'h')} "
+        f"h.last_ping{extra('host', 'h')}, v.vm_template_id, t.name AS template_name "
         "FROM vm_instance v LEFT JOIN host h ON h.name = v.instance_name AND h.type = 'SecondaryStorageVM' "
         "AND h.data_center_id = v.data_center_id AND h.removed IS NULL "
+        "LEFT JOIN vm_template t ON t.id = v.vm_template_id "
         "WHERE v.type = 'SecondaryStorageVm' AND v.removed IS NULL ORDER BY v.data_center_id, v.id",
         "ssvm_nics": f"SELECT n.instance_id, n.ip4_address, w.traffic_type{extra('nics', 'n')} "
         "FROM nics n JOIN networks w ON w.id = n.network_id JOIN vm_instance v ON v.id = n.instance_id "

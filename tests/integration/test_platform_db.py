@@ -48,6 +48,9 @@ def test_version_4_18_is_info(mariadb, cloud_db, tmp_path, db_env):
 def test_session_cannot_write_even_with_write_grants(mariadb, cloud_db):
     """Connect as root (all privileges): the csdiag session still cannot write."""
     mariadb.set_version(cloud_db, "4.18.0.0")
+    with mariadb.connect(cloud_db) as conn, conn.cursor() as cur:
+        cur.execute("SELECT version, step FROM version ORDER BY id")
+        before = cur.fetchall()
     settings = parse_settings(
         {"cloudstack": {"database": {"port": mariadb.port, "user": "root", "database": cloud_db}}}
     )
@@ -59,8 +62,9 @@ def test_session_cannot_write_even_with_write_grants(mariadb, cloud_db):
         with pytest.raises(NotPermitted):
             db._execute("UPDATE version SET step = 'Upgrade'")
     with mariadb.connect(cloud_db) as conn, conn.cursor() as cur:
-        cur.execute("SELECT version, step FROM version")
-        assert cur.fetchall() == (("4.18.0.0", "Complete"),)
+        cur.execute("SELECT version, step FROM version ORDER BY id")
+        assert cur.fetchall() == before
+    assert before[-1] == ("4.18.0.0", "Complete")
 
 
 def test_wrong_password_and_unreachable(mariadb, cloud_db, tmp_path, db_env):

@@ -18,7 +18,10 @@ import pymysql
 
 from tests.services import free_port, unavailable
 
-SCHEMA = Path(__file__).with_name("cloudstack_schema.sql")
+SCHEMAS = Path(__file__).with_name("cloudstack_schema")
+# The CloudStack versions whose real schema the tests can build (tests/services/cloudstack_schema/*.sql).
+VERSIONS = ("4.18", "4.19", "4.20", "4.22", "main")
+DEFAULT_VERSION = "4.18"
 READER_USER = "csdiag"
 READER_PASSWORD = "s3cret-reader-pw"
 _db_numbers = itertools.count(1)
@@ -49,17 +52,22 @@ class MariaDB:
                 if st.strip():
                     cur.execute(st)
 
-    def create_cloud_db(self, name: str | None = None) -> str:
-        """A new, empty CloudStack-shaped database; returns its name."""
+    def create_cloud_db(self, name: str | None = None, version: str = DEFAULT_VERSION) -> str:
+        """A new database with CloudStack ``version``'s real schema (the tables csdiag reads) and the rows
+        CloudStack's own scripts leave (default templates, version history); returns its name."""
+        if version not in VERSIONS:
+            raise ValueError(f"no recorded CloudStack schema {version!r} (have {', '.join(VERSIONS)})")
         name = name or f"cloud_{next(_db_numbers)}"
         self.execute(f"CREATE DATABASE {name}")
-        self.execute(SCHEMA.read_text().split(";\n"), database=name)
+        self.execute((SCHEMAS / f"{version}.sql").read_text().split(";\n"), database=name)
         return name
 
     def set_version(self, database: str, *versions: str) -> None:
-        """Fill the version table as an upgrade history, the last one current."""
+        """Append ``versions`` to the upgrade history, the last one current (a version already in the
+        history moves to the end: the column is UNIQUE in CloudStack's schema)."""
         with self.connect(database) as conn, conn.cursor() as cur:
             for v in versions:
+                cur.execute("DELETE FROM version WHERE version = %s", (v,))
                 cur.execute("INSERT INTO version (version, updated, step) VALUES (%s, NOW(), 'Complete')", (v,))
 
 

@@ -2,7 +2,8 @@ import re
 
 import pytest
 
-from checks.templates import VALID_CHECKSUM, checksum_problem, missing_stores, target_of, ui_status
+from checks.template_sync import expected_stores, heuristic_problems, syncable, zone_hypervisors
+from checks.templates import VALID_CHECKSUM, checksum_problem, target_of, ui_status
 from diagnostics.inventory import parse_nfs_url, ssvm_mount_uuid
 
 pytestmark = pytest.mark.unit
@@ -37,13 +38,24 @@ def test_checksum_problem(checksum, why):
     assert (re.search(VALID_CHECKSUM, checksum) is not None) == (problem is None)
 
 
-def test_ui_status():
+def test_ui_status_newest():
+    """TemplateJoinDaoImpl.getTemplateStatus from 4.22.1 (apache/cloudstack af9d68630f)."""
     assert ui_status({"download_state": "DOWNLOADED"}) == "Download Complete"
+    assert ui_status({"download_state": "DOWNLOADED", "format": "ISO"}) == "Successfully Installed"
     assert ui_status({"download_state": "DOWNLOAD_IN_PROGRESS", "download_pct": 100}) == "Installing Template"
     assert ui_status({"download_state": "DOWNLOAD_IN_PROGRESS", "download_pct": 42}) == "42% Downloaded"
     assert ui_status({"download_state": "BYPASSED"}) == "Bypassed Secondary Storage"
     assert ui_status({"download_state": "DOWNLOAD_ERROR", "error_str": " Stream closed "}) == "Stream closed"
-    assert ui_status({"download_state": "DOWNLOAD_ERROR", "error_str": " ", "state": "Failed"}) == "Failed"
+    assert ui_status({"download_state": "DOWNLOAD_ERROR", "error_str": " ", "state": "Failed"}) == "Processing"
+
+
+def test_ui_status_up_to_4_22_0():
+    """Up to 4.22.0 an error-less row shows vm_template.state and error_str is shown as stored."""
+    for v in ((4, 18, 1, 0), (4, 20, 0, 0), (4, 22, 0, 0)):
+        assert ui_status({"download_state": "NOT_DOWNLOADED", "template_state": "Active"}, v) == "Active"
+        assert ui_status({"download_state": "DOWNLOAD_ERROR", "error_str": " Stream closed "}, v) == " Stream closed "
+        assert ui_status({"download_state": "DOWNLOADED", "format": "ISO"}, v) == "Download Complete"
+    assert ui_status({"download_state": "NOT_DOWNLOADED", "template_state": "Active"}, (4, 22, 1, 0)) == "Processing"
 
 
 def test_target_names_template_and_store():
@@ -57,13 +69,57 @@ def test_target_names_template_and_store():
     )
 
 
-def test_missing_stores():
+def test_expected_stores_follow_template_sync():
     writable = {1: [{"id": 10}, {"id": 11}], 2: [{"id": 20}]}
     zone_of = {10: 1, 11: 1, 20: 2, 30: 3}
-    assert [s["id"] for s in missing_stores({"cross_zones": 0}, {10}, writable, zone_of)] == [11]
-    assert [s["id"] for s in missing_stores({"cross_zones": 1}, {10}, writable, zone_of)] == [11, 20]
-    assert missing_stores({"cross_zones": 0}, set(), writable, zone_of) == []
-    assert missing_stores({"cross_zones": 0}, {30}, writable, zone_of) == []  # zone 3 has no writable store
+    kvm = zone_hypervisors([{"zone_id": 1, "hypervisor_type": "KVM"}], [1, 2])  # zone 2: no cluster yet → KVM
+    assert kvm == {1: {"KVM", "None"}, 2: {"KVM", "None"}}
+    public = {"public": 1, "cross_zones": 0, "hypervisor_type": "KVM", "template_type": "USER"}
+    assert [s["id"] for s in expected_stores(public, {10}, writable, zone_of, kvm)] == [11]
+    assert [s["id"] for s in expected_stores({**public, "cross_zones": 1}, {10}, writable, zone_of, kvm)] == [11, 20]
+    assert expected_stores(public, set(), writable, zone_of, kvm) == []
+    assert expected_stores(public, {30}, writable, zone_of, kvm) == []  # zone 3 has no writable store
+    private = {**public, "public": 0}
+    assert expected_stores(private, {10}, writable, zone_of, kvm) == []  # one store per zone by design
+    xen = {"public": 1, "featured": 1, "cross_zones": 1, "hypervisor_type": "XenServer", "template_type": "BUILTIN"}
+    assert expected_stores(xen, set(), writable, zone_of, kvm) == []  # no XenServer cluster anywhere
+    system = {"public": 0, "cross_zones": 1, "hypervisor_type": "KVM", "template_type": "SYSTEM"}
+    assert [s["id"] for s in expected_stores(system, {20}, writable, zone_of, kvm)] == [10, 11]
+    assert not syncable({**public, "direct_download": 1})
+    assert not syncable({**public, "state": "Inactive"})
+    assert not syncable({**public, "template_type": "PERHOST"})
+
+
+def test_heuristic_rule_store_references():
+    stores = [
+        {"id": 1, "uuid": "11111111-2222-3333-4444-555555555555", "name": "nfs-a", "zone_id": 1, "removed": None},
+        {
+            "id": 2,
+            "uuid": "22222222-2222-3333-4444-555555555555",
+            "name": "nfs-ro",
+            "zone_id": 1,
+            "readonly": 1,
+            "removed": None,
+        },
+        {"id": 3, "uuid": "33333333-2222-3333-4444-555555555555", "name": "nfs-b", "zone_id": 2, "removed": None},
+        {
+            "id": 4,
+            "uuid": "44444444-2222-3333-4444-555555555555",
+            "name": "old",
+            "zone_id": 1,
+            "removed": "2024-01-01T00:00:00",
+        },
+    ]
+    rule = lambda r: {"zone_id": 1, "heuristic_rule": r}  # noqa: E731
+    assert heuristic_problems(rule("secondaryStorages.filter(s => s.name == 'nfs-a')[0].id"), stores) == []
+    assert "read-only" in heuristic_problems(rule("x.filter(s => s.name == 'nfs-ro')"), stores)[0][0]
+    assert (
+        "not of the rule's zone"
+        in heuristic_problems(rule('s.id == "33333333-2222-3333-4444-555555555555"'), stores)[0][0]
+    )
+    assert "removed" in heuristic_problems(rule("s.name == 'old'"), stores)[0][0]
+    assert "no image store has" in heuristic_problems(rule("'99999999-2222-3333-4444-555555555555'"), stores)[0][0]
+    assert heuristic_problems(rule("template.hypervisorType == 'KVM'"), stores) == []
 
 
 def test_nfs_url_and_ssvm_mount_point():
