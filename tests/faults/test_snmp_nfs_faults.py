@@ -76,3 +76,36 @@ def test_a_failing_nfs_server_is_an_error_in_the_probe_record_within_the_bound(m
     assert record["error"].get("kind") and record["error"].get("step"), record
     assert time.monotonic() - t0 < 7
     leaks.check()
+
+
+@pytest.mark.parametrize("fault", ["stalls", "dies"])
+def test_a_real_snmp_agent_that_stalls_or_dies(fault, leaks):
+    """snmpsim serving a switch, then stopped (SIGSTOP) or killed: the sweep ends within its deadline."""
+    import os
+    import signal
+    import subprocess
+
+    from tests.services.snmpsim import Port, Switch, simulators
+
+    sw = Switch(name="leaf1", vendor="arista", ports=[Port(name=f"Ethernet{i}") for i in range(1, 9)])
+    with simulators([[("faults-community", sw)]]) as [sim]:
+        target = snmp.Target(
+            name="leaf1", host="127.0.0.1", port=sim.port, community="faults-community", timeout_s=0.5, retries=1
+        )
+        healthy = snmp.sweep([(target, [IF_DESCR])], deadline_s=5.0)
+        assert "error" not in healthy["leaf1"], healthy
+        pids = subprocess.run(
+            ["pgrep", "-f", f"127.0.0.1:{sim.port}"], capture_output=True, text=True, timeout=10
+        ).stdout.split()
+        assert pids
+        for p in pids:
+            os.kill(int(p), signal.SIGSTOP if fault == "stalls" else signal.SIGKILL)
+        try:
+            with Bound(3.0):
+                got = snmp.sweep([(target, [IF_DESCR])], deadline_s=3.0)
+        finally:
+            if fault == "stalls":
+                for p in pids:
+                    os.kill(int(p), signal.SIGCONT)
+        assert "error" in got["leaf1"], got
+    leaks.check()
