@@ -504,6 +504,8 @@ def _reading_findings(
         verdict = _judge(v.value, levels)
         if verdict is None and v.flag and (kind != "temp" or v.flag.startswith("high")):  # CLI ++ + - --
             sev = Severity.CRIT if v.flag.endswith("alarm") else Severity.WARN
+            if kind == "bias" and _tx_fine(r, params, otype):
+                sev = Severity.WARN  # the laser sends its normal power: the bias flag alone does not page
             code = _CODE[kind][0 if v.flag.startswith("low") else 1]
             yield Finding(
                 check=NAME,
@@ -529,6 +531,15 @@ def _reading_findings(
                 evidence=ev,
                 remediation=_FIX[code],
             )
+
+
+def _tx_fine(r: dec.Reading, params: OpticsParams, otype: str) -> bool:
+    """Tx power read, unflagged and inside its levels: the laser works whatever its bias flag says."""
+    tx = r.values.get("tx")
+    if tx is None or tx.value is None or tx.state != "ok" or tx.flag:
+        return False
+    levels, _, _ = _levels("tx", tx, params, otype)
+    return _judge(tx.value, levels) is None
 
 
 def _optic_type(text: str | None) -> str | None:

@@ -4,9 +4,12 @@ our own (checks/textfsm/) where ntc-templates has none or is wrong (optics.md §
 - cisco_ios ``show interfaces transceiver`` (the plural; negative temperatures; the "Alarms applicable…"
   header; the ``++ + - --`` flags kept as the device's own alarm state),
 - juniper_junos ``show interfaces diagnostics optics`` (module values, thresholds, QSFP lanes),
-- huawei_vrp ``display transceiver verbose``;
+- huawei_vrp ``display transceiver verbose`` (CE/VRP8 and VRP5/AR layouts),
+- arista_eos ``show interfaces transceiver`` (ntc-templates' stops at a real Last Update column);
 
-and cisco_nxos ``show interface transceiver details`` through ntc-templates (values and the optic's levels).
+and through ntc-templates cisco_nxos ``show interface transceiver details`` and arista_eos ``show interfaces
+transceiver detail`` (values and the optic's own levels). A Cisco VSS/stack that answers ``% Incomplete
+command.`` is read member by member (``show interfaces transceiver switch N``, collected by switchcli).
 
 Raw output is the evidence (diagnostics.sources.switchcli collects it); parsing happens here, on
 recorded or live text alike. A switch that answers ``% Invalid input`` gives a note, not a crash.
@@ -31,7 +34,8 @@ COMMANDS: dict[str, dict[str, tuple[str, str]]] = {
         "lldp": ("show lldp neighbors detail", NTC),
     },
     "arista_eos": {
-        "transceiver": ("show interfaces transceiver", NTC),
+        "detail": ("show interfaces transceiver detail", NTC),  # values and the optic's own levels
+        "transceiver": ("show interfaces transceiver", OWN),  # values only: where detail is refused or odd
         "status": ("show interfaces status", NTC),
         "lldp": ("show lldp neighbors detail", NTC),
     },
@@ -49,6 +53,9 @@ COMMANDS: dict[str, dict[str, tuple[str, str]]] = {
         "status": ("display interface brief", NTC),
     },
 }
+# Cisco VSS/stack: `show interfaces transceiver` answers "% Incomplete command."; ask each member instead
+MEMBER_COMMAND = "show interfaces transceiver switch {n}"
+MAX_MEMBERS = 9
 FLAGS = {"++": "high_alarm", "+": "high_warn", "-": "low_warn", "--": "low_alarm"}
 _REFUSED = ("% Invalid input", "% Unknown command", "syntax error", "Error: Unrecognized command", "% Incomplete")
 
@@ -161,23 +168,72 @@ def _readings_table(
     return out
 
 
+_ARISTA_DETAIL = {"temperature": "temp", "voltage": "voltage", "current": "bias", "tx power": "tx", "rx power": "rx"}
+
+
+def _readings_arista_detail(rows: list[dict[str, Any]]) -> list[dec.Reading]:
+    """ntc-templates' arista_eos `show interfaces transceiver detail`: one row per (kind, port) with the value
+    and the optic's own high/low alarm/warning levels."""
+    by_port: dict[str, dec.Reading] = {}
+    for r in rows:
+        kind = _ARISTA_DETAIL.get(str(r.get("TYPE", "")).strip().lower())
+        port = str(r.get("PORT") or "").strip()
+        if kind is None or not port:
+            continue
+        text = r.get("CURRENT_VALUE")
+        value = _power(text) if kind in ("rx", "tx") else _plain(text)
+        if value is None:
+            continue
+        value.thresholds = {
+            name: level
+            for name, col in (
+                ("high_alarm", "HIGH_ALARM_THRESHOLD"),
+                ("high_warn", "HIGH_WARN_THRESHOLD"),
+                ("low_alarm", "LOW_ALARM_THRESHOLD"),
+                ("low_warn", "LOW_WARN_THRESHOLD"),
+            )
+            if (level := _num(r.get(col))) is not None
+        }
+        reading = by_port.setdefault(port, dec.Reading(port=port, source="show interfaces transceiver detail"))
+        reading.values[kind] = value
+    return list(by_port.values())
+
+
+def _merge(first: list[dec.Reading], more: list[dec.Reading]) -> list[dec.Reading]:
+    """``first`` wins; ``more`` adds the ports and kinds ``first`` lacks (detail + table on Arista)."""
+    index = {(r.port, r.lane): r for r in first}
+    out = list(first)
+    for r in more:
+        have = index.get((r.port, r.lane))
+        if have is None:
+            out.append(r)
+            index[(r.port, r.lane)] = r
+        else:
+            for kind, value in r.values.items():
+                have.values.setdefault(kind, value)
+    return out
+
+
 def _readings_junos(rows: list[dict[str, str]]) -> list[dec.Reading]:
     out = []
     module: dict[str, dict[str, dict[str, float]]] = {}
     for r in rows:
         lane = int(r["LANE"]) if r.get("LANE") else None
         reading = dec.Reading(port=r["INTERFACE"], lane=lane, source="show interfaces diagnostics optics")
-        if lane is None:
-            module[r["INTERFACE"]] = {"rx": _thresholds(r, "RX"), "tx": _thresholds(r, "TX")}
+        if lane is None:  # the module's levels; a QSFP's lanes have none of their own (they follow)
+            module[r["INTERFACE"]] = {k: _thresholds(r, p) for k, p in (("rx", "RX"), ("tx", "TX"), ("bias", "BIAS"))}
+            module[r["INTERFACE"]]["temp"] = _thresholds(r, "TEMP")
         limits = module.get(r["INTERFACE"], {})
         for kind, value in (("rx", _power(r.get("RX_DBM"))), ("tx", _power(r.get("TX_DBM")))):
             if value is not None:
                 value.thresholds = dict(limits.get(kind, {}))
                 reading.values[kind] = value
-        for kind, column, prefix in (("temp", "TEMPERATURE", "TEMP"), ("bias", "BIAS_MA", "BIAS")):
-            if (value := _plain(r.get(column))) is not None:
-                value.thresholds = _thresholds(r, prefix)
-                reading.values[kind] = value
+        if (value := _plain(r.get("BIAS_MA"))) is not None:
+            value.thresholds = dict(limits.get("bias", {}))
+            reading.values["bias"] = value
+        if lane is None and (value := _plain(r.get("TEMPERATURE"))) is not None:
+            value.thresholds = dict(limits.get("temp", {}))
+            reading.values["temp"] = value
         if (volt := _plain(r.get("VOLTAGE"))) is not None:
             reading.values["voltage"] = volt
         if reading.values:
@@ -222,6 +278,8 @@ def _readings_nxos(rows: list[dict[str, Any]]) -> list[dec.Reading]:
 def _readings_huawei(rows: list[dict[str, str]]) -> tuple[list[dec.Reading], dict[str, str]]:
     out, types = [], {}
     for r in rows:
+        if not str(r.get("INTERFACE") or "").strip():
+            continue  # never a reading without a port name
         reading = dec.Reading(port=r["INTERFACE"], source="display transceiver verbose")
         if r.get("TYPE"):
             types[r["INTERFACE"]] = r["TYPE"]
@@ -230,12 +288,28 @@ def _readings_huawei(rows: list[dict[str, str]]) -> tuple[list[dec.Reading], dic
             if value is not None:
                 value.thresholds = _thresholds(r, kind.upper())
                 reading.values[kind] = value
-        for kind, key in (("temp", "TEMPERATURE"), ("voltage", "VOLTAGE"), ("bias", "BIAS_MA")):
+        for kind, key, prefix in (
+            ("temp", "TEMPERATURE", "TEMP"),
+            ("voltage", "VOLTAGE", "VOLT"),
+            ("bias", "BIAS_MA", "BIAS"),
+        ):
             if (v := _plain(r.get(key))) is not None:
+                v.thresholds = _thresholds(r, prefix)
                 reading.values[kind] = v
         if reading.values:
             out.append(reading)
     return out, types
+
+
+def _members(outputs: Mapping[str, str]) -> list[tuple[str, str]]:
+    """The answers of `show interfaces transceiver switch N` that are not refusals, in member order."""
+    out = []
+    for n in range(1, MAX_MEMBERS + 1):
+        command = MEMBER_COMMAND.format(n=n)
+        text = outputs.get(command)
+        if text is not None and not refused(text):
+            out.append((command, text))
+    return out
 
 
 def _status(platform: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -277,6 +351,16 @@ def parse(platform: str, outputs: Mapping[str, str]) -> dict[str, Any]:
         if text is None:
             continue
         if why := refused(text):
+            members = _members(outputs) if role == "transceiver" and platform == "cisco_ios" else []
+            if members:
+                notes.append(f"`{command}` answered {why!r}: read per member ({', '.join(c for c, _ in members)})")
+                parsed[role] = []
+                for member_command, member_text in members:
+                    try:
+                        parsed[role] += parse_own(platform, command, member_text)
+                    except Exception as exc:  # textfsm raises its own errors on text it cannot parse
+                        notes.append(f"`{member_command}` could not be parsed: {exc.__class__.__name__}: {exc}")
+                continue
             notes.append(f"the switch refused `{command}`: {why}")
             continue
         try:
@@ -288,7 +372,7 @@ def parse(platform: str, outputs: Mapping[str, str]) -> dict[str, Any]:
     if platform == "cisco_ios":
         readings = _readings_table(rows, "INTERFACE", _CISCO)
     elif platform == "arista_eos":
-        readings = _readings_table(rows, "PORT", _ARISTA)
+        readings = _merge(_readings_arista_detail(parsed.get("detail", [])), _readings_table(rows, "PORT", _ARISTA))
     elif platform == "cisco_nxos":
         readings = _readings_nxos(rows)
     elif platform == "juniper_junos":

@@ -75,7 +75,7 @@ def _auth(t: Target) -> Any:
 
 def plain(value: Any) -> Any:
     """A pysnmp value as JSON data: int, str (or '0x…' hex for binary octets), or the type's name."""
-    from pyasn1.type import univ
+    from pyasn1.type import univ  # type: ignore[import-untyped]
     from pysnmp.proto import rfc1902
 
     # Without MIB lookup pysnmp hands back pyasn1's own ObjectIdentifier (a base class of rfc1902's):

@@ -17,7 +17,7 @@ DEVICE_TYPES = {"huawei_vrp": "huawei"}  # netmiko's names where they differ fro
 def collect(sw: SwitchSettings, ssh_defaults: SshSettings, timeout_s: float) -> dict[str, Any]:
     from pathlib import Path
 
-    from checks.optics_cli import COMMANDS
+    from checks.optics_cli import COMMANDS, MAX_MEMBERS, MEMBER_COMMAND, refused
     from diagnostics.config import ConfigError
 
     cfg = sw.ssh
@@ -55,7 +55,16 @@ def collect(sw: SwitchSettings, ssh_defaults: SshSettings, timeout_s: float) -> 
         from netmiko.exceptions import NetmikoAuthenticationException, NetmikoTimeoutException
 
         with ConnectHandler(**params) as conn:
-            return {"outputs": {c: str(conn.send_command(c, read_timeout=cfg.timeout_s)) for c in commands}}
+            outputs = {c: str(conn.send_command(c, read_timeout=cfg.timeout_s)) for c in commands}
+            plain = outputs.get(COMMANDS["cisco_ios"]["transceiver"][0], "") if sw.platform == "cisco_ios" else ""
+            if "% Incomplete" in plain:
+                # a VSS/stack wants a member number: ask member 1, 2 … until one refuses
+                for n in range(1, MAX_MEMBERS + 1):
+                    member = MEMBER_COMMAND.format(n=n)
+                    outputs[member] = str(conn.send_command(member, read_timeout=cfg.timeout_s))
+                    if refused(outputs[member]):
+                        break
+            return {"outputs": outputs}
     except NetmikoAuthenticationException as exc:
         return {"error": {"kind": "AuthFailed", "message": f"{sw.host}:{cfg.port}: login refused ({_first(exc)})"}}
     except NetmikoTimeoutException as exc:

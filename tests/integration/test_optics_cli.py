@@ -18,6 +18,35 @@ SWITCHES = {  # name: platform, prompt, recorded files (platform.command.txt)
     "core1": ("juniper_junos", "netops@core1> ", ["show_interfaces_diagnostics_optics"]),
     "ce1": ("huawei_vrp", "<ce1>", ["display_transceiver_verbose", "display_interface_brief"]),
     "old1": ("cisco_ios", "old1#", []),  # answers % Invalid input to everything
+    # real outputs (tests/data/cli/real, sources in its NOTES.md) as "command file = real file"
+    "nx1": (
+        "cisco_nxos",
+        "nx1#",
+        ["show_interface_transceiver_details=cisco_nxos__show_interface_transceiver_details__genie3"],
+    ),
+    "eos1": (
+        "arista_eos",
+        "eos1#",
+        [
+            "show_interfaces_transceiver_detail=arista_eos__show_interfaces_transceiver_detail__ntc",
+            "show_interfaces_transceiver=arista_eos__show_interfaces_transceiver__ntc2",
+        ],
+    ),
+    "vss1": (
+        "cisco_ios",
+        "vss1#",
+        [
+            "show_interfaces_transceiver=cisco_ios__show_interfaces_transceiver__napalm_vss_setup",
+            "show_interfaces_transceiver_switch_1=cisco_ios__show_interfaces_transceiver_switch_1__napalm_vss",
+            "show_interfaces_transceiver_switch_2=cisco_ios__show_interfaces_transceiver_switch_2__napalm_vss",
+        ],
+    ),
+}
+
+
+# what EOS answers to netmiko's session set-up (netmiko's arista driver waits for these words)
+SESSION = {
+    "arista_eos": {"terminal_length_0": "Pagination disabled.\n", "terminal_width_511": "Width set to 511 columns.\n"}
 }
 
 
@@ -30,7 +59,11 @@ def cli_switches(tmp_path_factory):
             folder = root / name
             folder.mkdir()
             for f in files:
-                shutil.copy(DATA / f"{platform}.{f}.txt", folder / f"{f}.txt")
+                command, _, real = f.partition("=")
+                source = DATA / "real" / f"{real}.txt" if real else DATA / f"{platform}.{command}.txt"
+                shutil.copy(source, folder / f"{command}.txt")
+            for command, answer in SESSION.get(platform, {}).items():
+                (folder / f"{command}.txt").write_text(answer)
             force = f"ForceCommand {sys.executable} {ROOT / 'tests/services/fakecli.py'} {folder} '{prompt}'\n"
             servers[name] = stack.enter_context(sshd_server(extra_config=force))
         yield servers
@@ -49,7 +82,8 @@ def test_cli_switches_are_read_and_judged(cli_switches, tmp_path):
     cfg = write_config(tmp_path / "c.toml", f'[ssh]\nknown_hosts = "{known}"\n\n{body}')
     r = run_cli("triage", "--config", str(cfg), "--only", "optics", "--format", "json", timeout=240)
     assert r.returncode in (0, 1, 2, 3), r.stderr
-    got = {(f["target"], f["code"], f["severity"]) for f in json.loads(r.stdout)["findings"]}
+    findings = json.loads(r.stdout)["findings"]
+    got = {(f["target"], f["code"], f["severity"]) for f in findings}
     assert {
         ("access1:Te1/1/2", "OPTICS_RX_LOW", "CRIT"),  # -19.7 -- on an LR optic
         ("access1:Te1/1/3", "OPTICS_RX_LOW", "WARN"),  # the switch's own "-" flag
@@ -61,6 +95,20 @@ def test_cli_switches_are_read_and_judged(cli_switches, tmp_path):
         ("old1", "OPTICS_NOT_SUPPORTED", "UNKNOWN"),  # % Invalid input
     } <= got
     assert ("access1:Te1/1/1", "OPTICS_OK", "INFO") in got
+    # real outputs over SSH: NX-OS details (per lane, the optic's own levels), Arista detail + table, a VSS
+    assert {
+        ("nx1:Ethernet1/50/1", "OPTICS_RX_LOW", "WARN"),  # −13.97 dBm below the optic's low warning −12.67
+        ("nx1:Ethernet1/47/1", "OPTICS_OK", "INFO"),  # a QSFP-DD whose Tx/Rx read N/A: nothing to judge
+        ("eos1:Et6/1", "OPTICS_OK", "INFO"),
+        ("eos1:Et4/21/1", "OPTICS_NO_LIGHT", "UNKNOWN"),  # −30.00 dark lane, port status not read
+        ("vss1:Te1/1/1", "OPTICS_RX_LOW", "CRIT"),  # member 1: −28.8 flagged -- by the switch
+        ("vss1:Te2/1/1", "OPTICS_RX_LOW", "CRIT"),  # member 2: −24.1 --
+        ("vss1:Te1/1/1", "OPTICS_BIAS_OUT_OF_RANGE", "WARN"),  # bias flagged -- while Tx is normal: no page
+    } <= got
+    assert not [g for g in got if g[0].startswith("eos1") and g[2] in ("WARN", "CRIT")]
+    assert not [g for g in got if g[0] == "vss1" and g[1] == "OPTICS_NOT_SUPPORTED"]
+    eos_rx = next(m for f in findings if f["target"] == "eos1:Et6/1" for m in f["metrics"] if m["name"] == "rx_power")
+    assert (eos_rx["value"], eos_rx["warn"], eos_rx["crit"]) == (-0.9, -10.5, -11.5)  # the optic's own levels
 
 
 def test_an_unknown_host_key_is_refused(cli_switches, tmp_path):

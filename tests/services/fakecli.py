@@ -33,7 +33,8 @@ def main(folder: Path, prompt: str) -> None:
         if command in ("exit", "quit", "logout"):
             return
         if command and recorded.is_file():
-            out.write(recorded.read_text())
+            text = recorded.read_text(encoding="utf-8")
+            out.write(text if text.endswith("\n") else text + "\n")  # a CLI ends its output with a newline
         elif command in SETUP:
             out.write(SETUP[command])
         elif command:

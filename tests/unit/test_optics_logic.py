@@ -230,21 +230,134 @@ def test_real_device_judgement(case: Path):
 CLI_REAL = Path(__file__).resolve().parent.parent / "data" / "cli" / "real"
 
 
+# spot values read by hand from each file (port, lane, kind, value or "no_light" or None for absent, levels)
+CLI_EXPECTED: dict[str, list[tuple]] = {
+    "arista_eos__show_interfaces_transceiver__ntc2": [
+        ("Et4/21/1", None, "rx", "no_light", {}),  # -30.00: a dark lane; its Last Update "27 days, 0:35:55 ago"
+        ("Et3/17/2", None, "tx", -0.2, {}),
+        ("Et3/1/1", None, "tx", None, {}),  # N/A
+    ],
+    "arista_eos__show_interfaces_transceiver_detail__ntc": [
+        ("Et6/3", None, "tx", -0.78, {"high_alarm": 4.4, "high_warn": 3.4, "low_alarm": -9.6, "low_warn": -8.6}),
+        ("Et7/1", None, "rx", -1.15, {"high_alarm": 4.4, "high_warn": 3.4, "low_alarm": -11.5, "low_warn": -10.5}),
+        ("Et29/1", None, "bias", 21.9, {"high_alarm": 38.3, "high_warn": 37.35, "low_alarm": 0.0, "low_warn": 0.0}),
+    ],
+    "cisco_ios__show_interfaces_transceiver__genie_iosxe1": [
+        ("Gi2/2", None, "rx", -18.7, {}),
+        ("Gi2/2", None, "tx", 7.1, {}),
+        ("Gi1/1", None, "rx", None, {}),
+    ],
+    "cisco_ios__show_interfaces_transceiver__genie_iosxe2": [  # a trailing Max Power (Watts) column
+        ("Te1/1/1", None, "rx", "no_light", {}),
+        ("Te1/1/1", None, "tx", -5.7, {}),
+    ],
+    "cisco_ios__show_interfaces_transceiver__genie_iosxe3": [
+        ("Te4/0/4", None, "rx", "no_light", {}),
+        ("Te4/0/18", None, "rx", -2.5, {}),
+        ("Te1/0/9", None, "rx", None, {}),
+    ],
+    "cisco_nxos__show_interface_transceiver_details__genie1": [],  # "DOM is not supported"
+    "cisco_nxos__show_interface_transceiver_details__genie2": [
+        ("Ethernet1/63", 1, "temp", 21.02, {"high_alarm": 80.0, "low_alarm": -5.0, "high_warn": 75.0, "low_warn": 0.0}),
+        ("Ethernet1/63", 1, "rx", None, {}),
+    ],
+    "cisco_nxos__show_interface_transceiver_details__genie3": [
+        (
+            "Ethernet1/50",
+            3,
+            "rx",
+            -15.08,
+            {"high_alarm": 4.99, "low_alarm": -16.77, "high_warn": 1.99, "low_warn": -12.67},
+        ),
+    ],
+    "cisco_nxos__show_interface_transceiver_details__genie4": [
+        (
+            "Ethernet1/26",
+            None,
+            "tx",
+            -2.54,
+            {"high_alarm": 2.69, "low_alarm": -11.3, "high_warn": -1.3, "low_warn": -7.3},
+        ),
+        ("Ethernet1/26", None, "rx", None, {}),
+    ],
+    "juniper_junos__show_interfaces_diagnostics_optics__genie1": [
+        ("xe-0/1/7", None, "rx", -2.32, {"high_alarm": 3.5, "low_alarm": -17.4, "high_warn": 0.5, "low_warn": -14.4}),
+        ("xe-0/1/7", None, "temp", 36.0, {"high_alarm": 88.0, "low_alarm": -3.0, "high_warn": 85.0, "low_warn": 0.0}),
+        ("xe-0/1/7", None, "bias", 37.682, {"high_alarm": 95.0, "low_alarm": 3.0, "high_warn": 90.0, "low_warn": 5.0}),
+    ],
+    "juniper_junos__show_interfaces_diagnostics_optics__genie2": [  # module lines without indentation
+        ("et-0/0/0", None, "temp", 48.0, {"high_alarm": 74.0, "low_alarm": -4.0, "high_warn": 70.0, "low_warn": 0.0}),
+        ("et-0/0/0", 2, "rx", 0.97, {"high_alarm": 5.5, "low_alarm": -13.6, "high_warn": 4.5, "low_warn": -10.6}),
+        (
+            "et-0/0/0",
+            2,
+            "bias",
+            132.255,
+            {"high_alarm": 175.0, "low_alarm": 75.0, "high_warn": 162.5, "low_warn": 87.5},
+        ),
+    ],
+    "huawei_vrp__display_transceiver_verbose__zabberoni_s5730": [  # (dBM), a mangled (¡ãC), Warning levels
+        ("XGigabitEthernet0/0/1", None, "rx", "no_light", {}),
+        (
+            "XGigabitEthernet0/0/1",
+            None,
+            "tx",
+            0.53,
+            {"high_alarm": 7.0, "low_alarm": -8.7, "high_warn": 4.0, "low_warn": -4.7},
+        ),
+        ("XGigabitEthernet0/0/1", None, "temp", 33.66, {"high_alarm": 75.0, "low_alarm": -5.0}),
+    ],
+}
+
+
+def _cli_outputs(path: Path) -> tuple[str, dict[str, str]]:
+    """(platform, outputs) for a file named <platform>__<command with _>__<source>.txt; a VSS member's output
+    comes with the `% Incomplete command.` its switch gives to the plain command."""
+    platform, command, _ = path.stem.split("__")
+    command = command.replace("_", " ")
+    text = path.read_text(encoding="utf-8")
+    if " switch " in command:
+        return platform, {"show interfaces transceiver": "% Incomplete command.\n", command: text}
+    return platform, {command: text}
+
+
 @pytest.mark.parametrize("path", sorted(CLI_REAL.glob("*.txt")), ids=lambda p: p.stem)
 def test_real_cli_outputs_parse(path: Path):
-    """Every recorded output parses without losing its table: readings for each optic row, none invalid;
-    a refusal (`% Incomplete command.` on a VSS) is a note, never a crash."""
+    """Every recorded output parses without losing its table: readings for each optic row, none invalid and
+    none without a port name; the spot values read by hand come out; a refusal (`% Incomplete command.` on a
+    VSS) is a note, never a crash."""
     from checks import optics_cli
 
-    platform = path.name.split("__")[0]
-    text = path.read_text(encoding="utf-8")
-    command = optics_cli.COMMANDS[platform]["transceiver"][0]
-    parsed = optics_cli.parse(platform, {command: text})
-    if optics_cli.refused(text):
+    platform, outputs = _cli_outputs(path)
+    parsed = optics_cli.parse(platform, outputs)
+    if len(outputs) == 1 and optics_cli.refused(next(iter(outputs.values()))):
         assert parsed["notes"] and not parsed["readings"]
         return
+    expected = CLI_EXPECTED.get(path.stem)
+    if expected == []:
+        assert not parsed["readings"]
+        return
     assert parsed["readings"], parsed["notes"]
-    assert not parsed["notes"]
+    assert all("refused" not in n and "could not be parsed" not in n for n in parsed["notes"]), parsed["notes"]
     for r in parsed["readings"]:
-        assert r["port"]
+        assert r["port"].strip()
         assert all(v["state"] != "invalid" for v in r["values"].values()), r
+    by_key = {(r["port"], r["lane"]): r["values"] for r in parsed["readings"]}
+    for port, lane, kind, value, levels in expected or []:
+        got = by_key[(port, lane)].get(kind)
+        if value is None:
+            assert got is None, (port, lane, kind, got)
+        elif value == "no_light":
+            assert got["state"] == "no_light", (port, lane, kind, got)
+        else:
+            assert got["value"] == pytest.approx(value, abs=0.01) and got["state"] == "ok", (port, lane, kind, got)
+            assert got["thresholds"] == levels, (port, lane, kind, got)
+
+
+def test_real_cli_count_and_platforms():
+    """The corpus: at least 20 real outputs, covering every platform the CLI path claims."""
+    from checks import optics_cli
+
+    files = sorted(CLI_REAL.glob("*.txt"))
+    assert len(files) >= 20
+    assert {p.name.split("__")[0] for p in files} == set(optics_cli.COMMANDS)
