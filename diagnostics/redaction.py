@@ -8,6 +8,8 @@ The contract:
   text (as is, URL-quoted, JSON-escaped), so a secret that JSON would escape (``s3cr"et``,
   ``pässwörd``) is caught before serialisation, not searched for after it;
 - the userinfo of any URL is replaced: ``http://user:pw@proxy:3128`` → ``http://***@proxy:3128``;
+- a setting row (``{"name", "value", …}``, as read from CloudStack's ``configuration`` table) whose name
+  says it holds a credential (``*.password``, ``*secret*``, ``*.key``, …) keeps its name, never its value;
 - the marker is ``***`` unless a secret contains ``*``; then the first of ``#~^%`` that no secret
   contains. So no secret can be re-formed across a marker and its neighbours, and redacting twice
   gives the same result as redacting once (a bundle replays exactly what the live run evaluated).
@@ -27,6 +29,9 @@ from urllib.parse import quote
 from diagnostics.config import ConfigError, Secret, Settings
 
 _MARKER_CHARS = "*#~^%"
+# a setting row ({"name": …, "value": …}) whose name says it holds a credential: its values are never kept
+_CREDENTIAL_SETTING = re.compile(r"(password|passwd|secret|private[._-]?key|credential|token|\.key$)", re.IGNORECASE)
+_SETTING_VALUES = ("value", "default_value", "default")
 # scheme://userinfo@ — userinfo without '/', '@' or whitespace (RFC 3986 allows none of those unescaped)
 _URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s\"'<>]+)@")
 _URL_USERINFO_B = re.compile(rb"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s\"'<>]+)@")
@@ -74,6 +79,12 @@ class Redactor:
         if isinstance(value, bytes | bytearray):
             return self.blob(bytes(value))
         if isinstance(value, Mapping):
+            name = value.get("name")
+            if isinstance(name, str) and _CREDENTIAL_SETTING.search(name) and "value" in value:
+                return {
+                    k: (self.marker if k in _SETTING_VALUES and v not in (None, "") else self(v))
+                    for k, v in value.items()
+                }
             return {k: self(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self(v) for v in value]

@@ -130,3 +130,23 @@ def test_the_bundle_redacts_before_serialising(tmp_path, secret):
     assert secret not in json.dumps(list(_values(got.data)), ensure_ascii=False)
     assert json.dumps(secret)[1:-1].encode() not in blob.replace(b'"public_ip"', b"").replace(b'"private_keys"', b"")
     assert got.files["a.log"] == b"x *** y\n"
+
+
+def test_credential_settings_keep_their_name_never_their_value():
+    r = Redactor()
+    rows = [
+        {"name": "ldap.bind.password", "value": "Sup3r", "default_value": None, "category": "Secure"},
+        {"name": "security.encryption.key", "value": "abc", "default_value": "def"},
+        {"name": "secstorage.proxy", "value": "http://u:p@proxy:3128"},
+        {"name": "secondary.storage.capacity.threshold", "value": "0.90", "default_value": "0.90"},
+    ]
+    assert r(rows) == [
+        {"name": "ldap.bind.password", "value": "***", "default_value": None, "category": "Secure"},
+        {"name": "security.encryption.key", "value": "***", "default_value": "***"},
+        {"name": "secstorage.proxy", "value": "http://***@proxy:3128"},
+        {"name": "secondary.storage.capacity.threshold", "value": "0.90", "default_value": "0.90"},
+    ]
+    assert r({"path": "/root/.ssh/id_rsa", "type": "RSA PRIVATE KEY"}) == {
+        "path": "/root/.ssh/id_rsa",
+        "type": "RSA PRIVATE KEY",
+    }
