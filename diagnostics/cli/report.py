@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -9,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from diagnostics.cli import common
-from diagnostics.cli.app import app, fail
+from diagnostics.cli.app import OPTS, app, fail
 from diagnostics.cli.options import ConfigOpt, OnlyOpt, SkipOpt
 
 if TYPE_CHECKING:
@@ -107,6 +108,9 @@ def report(
         f"{new} new, {resolved} resolved since the previous run",
         err=True,
     )
+    from reports import table
+
+    table.render(ranked, sys.stdout, color=OPTS.color, quiet=OPTS.quiet)  # the same view as triage
     if email:
         _send(settings, run, past, found, pictures, csv_text, html_text, password)
     raise typer.Exit(run.worst.nagios_code)

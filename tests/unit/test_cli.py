@@ -217,3 +217,36 @@ def test_single_check_commands_take_a_timeout(tmp_path):
     assert r.returncode in (0, 3), r.stderr
     bad = run_cli("logs", "scan", str(log), "--timeout", "0", cwd=tmp_path)
     assert bad.returncode == 64 and "--timeout" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_progress_counts_the_checks_really_run(tmp_path):
+    """On a terminal, the bar's totals are the bundle's checks (it once said 9/1)."""
+    import os
+    import pty
+    import re
+    import subprocess
+    import sys
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "diagnostics.cli", "triage", "--bundle", DEMO, "--format", "json"],
+        stdout=subprocess.DEVNULL,
+        stderr=slave,
+        cwd=tmp_path,
+    )
+    os.close(slave)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the child closed the terminal
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(master)
+    assert proc.wait(timeout=60) == 2
+    plain = re.sub(rb"\x1b\[[0-9;?]*[a-zA-Z]", b"", shown).decode(errors="replace")
+    n = len(json.loads((ROOT / "examples/demo-bundle/manifest.json").read_text())["checks"])
+    totals = set(re.findall(r"\b(\d+)/(\d+)\b", plain))
+    assert totals and {t for _, t in totals} == {str(n)} and (str(n), str(n)) in totals
