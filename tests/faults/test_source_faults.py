@@ -217,3 +217,15 @@ def test_a_local_http_probe_past_its_bound_is_killed_with_curl(mode, leaks):
         left = subprocess.run(["pgrep", "-f", url], capture_output=True, text=True, timeout=10).stdout.split()
         assert not left, left
     leaks.check()
+
+
+def test_the_mount_probe_never_forks_this_process(tmp_path, monkeypatch):
+    """Before: os.fork() of the multi-threaded runner (a child could deadlock on a lock another thread
+    held). Now the probe is a spawned process: os.fork is never called."""
+
+    def no_fork() -> int:
+        raise AssertionError("os.fork() called while other threads run")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    got = mountprobe.probe(str(tmp_path), 5.0, write=True)
+    assert got["write"]["ok"] and got["available_bytes"] > 0
