@@ -149,7 +149,9 @@ def connect(settings: DatabaseSettings, *, timeout_s: float) -> Iterator[ReadOnl
             write_timeout=connect_timeout,
             charset="utf8mb4",
             cursorclass=pymysql.cursors.DictCursor,
-            autocommit=False,
+            # None: pymysql sends no SET AUTOCOMMIT; the explicit START TRANSACTION READ ONLY below holds
+            # every statement in one read-only transaction whatever the server's default.
+            autocommit=None,
         )
     except (pymysql.err.MySQLError, OSError) as exc:
         raise translate(exc, where) from exc

@@ -271,3 +271,51 @@ def test_new_store_without_public_templates(vsite, tmp_path, db_env):
     # The private template (one store per zone by design) and the direct-download one are not expected there.
     assert not any(f"template {ids['private']} " in f["target"] for f in findings)
     assert not any(f"template {ids['direct']} " in f["target"] for f in findings)
+
+
+def _checksums(site: Site) -> dict[str, int]:
+    with site.server.connect(site.database) as conn, conn.cursor() as cur:
+        cur.execute("SHOW TABLES")
+        tables = [r[0] for r in cur.fetchall()]
+        cur.execute("CHECKSUM TABLE " + ", ".join(f"`{t}`" for t in tables) + " EXTENDED")
+        return {r[0]: r[1] for r in cur.fetchall()}
+
+
+# pymysql always sends SET NAMES <charset> after the handshake (connections.py: "Send SET NAMES query on
+# init"); it sets session variables only, like SET SESSION.
+ALLOWED = ("SELECT", "SHOW", "SET SESSION", "SET NAMES", "START TRANSACTION READ ONLY", "ROLLBACK")
+
+
+def test_a_run_only_reads(vsite, tmp_path, db_env):
+    """Every table's CHECKSUM TABLE is the same after a run, and the server's general log holds only reads
+    from csdiag's sessions."""
+    ids = healthy(vsite)
+    vsite.stalled(ids["store"], "stalled", pct=40, minutes_ago=180)
+    before = _checksums(vsite)
+    log = tmp_path / "general.log"
+    vsite.server.execute([f"SET GLOBAL general_log_file = '{log}'", "SET GLOBAL log_output = 'FILE'"])
+    vsite.server.execute("SET GLOBAL general_log = 1")
+    try:
+        triage(vsite, tmp_path, db_env)
+    finally:
+        vsite.server.execute("SET GLOBAL general_log = 0")
+    assert _checksums(vsite) == before
+    threads: set[str] = set()
+    statements: list[str] = []
+    for line in log.read_text(errors="replace").splitlines():
+        parts = line.split("\t")
+        if len(parts) < 3:
+            continue
+        head, command = parts[-2].strip(), parts[-1]
+        thread, _, kind = head.rpartition(" ")
+        thread = thread.split()[-1] if thread.split() else ""
+        if kind == "Connect" and command.startswith("csdiag@"):
+            threads.add(thread)
+        elif kind == "Query" and thread in threads:
+            statements.append(command.strip())
+    assert len(threads) >= 3  # platform, templates, ssvm
+    assert statements, "no csdiag statements in the general log"
+    bad = [s for s in statements if not s.upper().startswith(ALLOWED)]
+    assert bad == []
+    assert any(s.startswith("START TRANSACTION READ ONLY") for s in statements)
+    assert statements[-1] == "ROLLBACK" or any(s == "ROLLBACK" for s in statements)
