@@ -103,7 +103,9 @@ def _open(path: Path) -> BinaryIO:
 
 
 def _is_continuation(data: bytes, pos: int) -> bool:
-    return data.startswith(_CONT_STARTS, pos) or _EXCEPTION_LINE.match(data, pos) is not None
+    # An exception's class name is short: look at the head of the line only (a line of megabytes without a
+    # dot would otherwise cost the regex a scan of all of it).
+    return data.startswith(_CONT_STARTS, pos) or _EXCEPTION_LINE.match(data, pos, pos + 512) is not None
 
 
 def _last_entry_start(data: bytes) -> int:
@@ -314,7 +316,8 @@ class Scanner:
                 stream.seek(offset)  # gzip streams seek forward by decompressing
         line = result.start_line
         for block in blocks(stream):
-            if check_binary and not result.bytes_read and b"\x00" in block[:8192]:
+            # A crash can leave a few NUL bytes in a text log; a file that is mostly NULs is not a log.
+            if check_binary and not result.bytes_read and block[:8192].count(b"\x00") > len(block[:8192]) // 4:
                 result.binary = True
                 result.error = "binary content (NUL bytes): not a text log"
                 return
