@@ -361,3 +361,102 @@ def test_real_cli_count_and_platforms():
     files = sorted(CLI_REAL.glob("*.txt"))
     assert len(files) >= 20
     assert {p.name.split("__")[0] for p in files} == set(optics_cli.COMMANDS)
+
+
+# --- bad input (issue 16): damaged walks and outputs give OPTICS_READING_INVALID, a note or nothing — never a
+# crash, never a WARN/CRIT the intact data does not give
+BAD_CASES = ["arista-eos", "cisco-nxos-n9k-c93180yc-fx3", "cisco-iosxe-c9200l", "juniper-qfx5100", "huawei-s5720"]
+
+
+def _judge_cols(name: str, platform: str, cols) -> set[tuple[str, str, str]]:
+    raw = RawEvidence(
+        data={
+            "switches": {name: {"platform": platform, "host": "192.0.2.1", "ports": [], "snmp": {"columns": cols}}},
+            "links": [],
+            "previous": {},
+        }
+    )
+    return {(f.code, f.severity.value, f.target) for f in optics.CHECK.evaluate(raw, optics.OpticsParams())}
+
+
+def _mutations(cols: dict[str, dict[str, object]], platform: str):
+    dom = list(dec.COLUMNS[platform])
+    yield "a DOM table missing", {c: ({} if c in dom[: max(1, len(dom) // 3)] else v) for c, v in cols.items()}
+    yield "noSuchObject for half the columns", {c: ({} if i % 2 else v) for i, (c, v) in enumerate(cols.items())}
+    yield (
+        "wrong types",
+        {
+            c: {i: (f"x{x}" if isinstance(x, int) else 7) for i, x in v.items()} if c in dom[::2] else v
+            for c, v in cols.items()
+        },
+    )
+    yield "duplicate indexes", {c: {**v, **{f"{i}.0": x for i, x in v.items()}} for c, v in cols.items()}
+    yield "every column empty", {c: {} for c in cols}
+
+
+@pytest.mark.parametrize("name", BAD_CASES)
+def test_damaged_walks_never_crash_nor_raise_a_false_alarm(name: str):
+    _, platform, cols, _ = _decoded(DEVICES / name)
+    intact = _judge_cols(name, platform, cols)
+    alarms = {f for f in intact if f[1] in ("WARN", "CRIT")}
+    for what, damaged in _mutations(cols, platform):
+        got = _judge_cols(name, platform, damaged)
+        new = {f for f in got if f[1] in ("WARN", "CRIT")} - alarms
+        assert not new, (what, sorted(new))
+
+
+def test_an_optic_reporting_plus_30_dbm_is_invalid_not_critical():
+    _, platform, cols, _ = _decoded(DEVICES / "juniper-qfx5100")
+    from checks.optics_dom.core import JNX_DOM
+
+    rx = f"{JNX_DOM}.5"
+    idx = next(i for i, v in cols[rx].items() if isinstance(v, int) and v > -3000)
+    cols[rx][idx] = 3000  # +30.00 dBm in 0.01 dBm
+    got = _judge_cols("j", platform, cols)
+    mine = {f for f in got if f[0] == "OPTICS_READING_INVALID"}
+    assert mine and all(f[1] == "UNKNOWN" for f in mine)
+    assert not {f for f in got if f[0] == "OPTICS_RX_HIGH"}
+
+
+def _cli_judge(platform: str, outputs: dict[str, str]) -> set[tuple[str, str, str]]:
+    raw = RawEvidence(
+        data={
+            "switches": {"s": {"platform": platform, "host": "192.0.2.1", "ports": [], "cli": {"outputs": outputs}}},
+            "links": [],
+            "previous": {},
+        }
+    )
+    return {(f.code, f.severity.value, f.target) for f in optics.CHECK.evaluate(raw, optics.OpticsParams())}
+
+
+@pytest.mark.parametrize("path", sorted(CLI_REAL.glob("*.txt")), ids=lambda p: p.stem)
+def test_a_cli_output_cut_mid_table_never_invents(path: Path):
+    """The output cut in the middle of a line: what parses is a prefix of the intact readings, no new alarm."""
+    from checks import optics_cli
+
+    platform, outputs = _cli_outputs(path)
+    intact = optics_cli.parse(platform, outputs)
+    command, text = list(outputs.items())[-1]
+    cut = {**outputs, command: text[: len(text) * 2 // 3]}
+    parsed = optics_cli.parse(platform, cut)
+    whole = {(r["port"], r["lane"]): r["values"] for r in intact["readings"]}
+    for r in parsed["readings"]:
+        assert r["port"].strip()
+        for kind, v in r["values"].items():
+            if (r["port"], r["lane"]) in whole and kind in whole[(r["port"], r["lane"])]:
+                same = whole[(r["port"], r["lane"])][kind]
+                assert v["value"] in (same["value"], None) or v["state"] == "invalid", (r["port"], kind, v, same)
+    alarms = {f for f in _cli_judge(platform, outputs) if f[1] in ("WARN", "CRIT")}
+    new = {f for f in _cli_judge(platform, cut) if f[1] in ("WARN", "CRIT")} - alarms
+    assert not new, sorted(new)
+
+
+def test_an_unknown_optic_type_is_judged_on_the_low_levels_only():
+    text = (
+        "GigabitEthernet0/0/1 information:\n"
+        "  Transceiver Type :FOO_BAR_9000\n"
+        "  Rx Power(dBM) :3.50\n"
+        "  Tx Power(dBM) :-2.00\n"
+    )
+    got = _cli_judge("huawei_vrp", {"display transceiver verbose": text})
+    assert not {f for f in got if f[1] in ("WARN", "CRIT")}, got  # +3.5 dBm is normal on many optics
