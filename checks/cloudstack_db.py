@@ -22,7 +22,7 @@ from typing import Any
 from diagnostics.check import CheckContext, Code, RawEvidence
 from diagnostics.model import Evidence, EvidenceKind, Finding, Severity
 from diagnostics.sources import database
-from diagnostics.sources.errors import SourceError
+from diagnostics.sources.errors import NotPermitted, SourceError
 
 DB_CODES: tuple[Code, ...] = (
     Code(code="DB_NOT_CONFIGURED", severity=Severity.UNKNOWN, meaning="no [cloudstack.database] in the config"),
@@ -34,13 +34,23 @@ DB_CODES: tuple[Code, ...] = (
     Code(code="DB_AUTH_FAILED", severity=Severity.UNKNOWN, meaning="the database refused csdiag's credentials"),
     Code(code="DB_QUERY_FAILED", severity=Severity.UNKNOWN, meaning="the database answered but a query failed"),
     Code(
+        code="DB_PERMISSION_DENIED",
+        severity=Severity.UNKNOWN,
+        meaning="csdiag's database account may not SELECT a table the check reads",
+    ),
+    Code(
         code="DB_SCHEMA_MISMATCH",
         severity=Severity.UNKNOWN,
         meaning="a table or column the check needs is missing (not CloudStack's database, or an unsupported version)",
     ),
 )
 
-_ERROR_CODES = {"AuthFailed": "DB_AUTH_FAILED", "Unreachable": "DB_UNREACHABLE", "Timeout": "DB_UNREACHABLE"}
+_ERROR_CODES = {
+    "AuthFailed": "DB_AUTH_FAILED",
+    "Unreachable": "DB_UNREACHABLE",
+    "Timeout": "DB_UNREACHABLE",
+    "NotPermitted": "DB_PERMISSION_DENIED",
+}
 _REMEDIATION = {
     "DB_NOT_CONFIGURED": "Add [cloudstack.database] (host, port, user, password_env, database) for a SELECT-only "
     "account.",
@@ -49,6 +59,8 @@ _REMEDIATION = {
     "DB_UNREACHABLE": "Check that MySQL/MariaDB listens on the configured host and port (bind-address), and that "
     "no firewall blocks it from here.",
     "DB_QUERY_FAILED": "Check that [cloudstack.database] database names the CloudStack database (usually 'cloud').",
+    "DB_PERMISSION_DENIED": "Grant the account SELECT on the whole CloudStack database (GRANT SELECT ON cloud.* TO "
+    "'csdiag'@'<this host>'); csdiag never writes.",
     "DB_SCHEMA_MISMATCH": "Point [cloudstack.database] database at CloudStack's database (usually 'cloud'); csdiag "
     "supports CloudStack 4.18 and later.",
 }
@@ -89,6 +101,15 @@ def collect(
                     missing.extend(f"{table}.{c}" for c in sorted(set(cols) - columns[table]))
             data["columns"] = {t: sorted(c) for t, c in columns.items()}
             if missing:
+                # information_schema hides tables the account may not read: tell "denied" from "absent".
+                denied = [t for t in missing if "." not in t and _denied(db, t)]
+                if denied:
+                    data["error"] = {
+                        "kind": "NotPermitted",
+                        "message": f"SELECT denied on {', '.join(denied)} to csdiag's account",
+                        "tables": denied,
+                    }
+                    return RawEvidence(data=data)
                 data["schema_missing"] = missing
                 return RawEvidence(data=data)
             clock = db.rows("SELECT UTC_TIMESTAMP() AS utc, FLOOR(UNIX_TIMESTAMP(NOW(3)) * 1000) AS epoch_ms")[0]
@@ -101,6 +122,17 @@ def collect(
     except SourceError as exc:
         data["error"] = {"kind": exc.kind, "message": str(exc)}
     return RawEvidence(data=data)
+
+
+def _denied(db: database.ReadOnlyDatabase, table: str) -> bool:
+    """Does the table exist but refuse this account? (A SELECT of no rows: 1142 denied, 1146 absent.)"""
+    try:
+        db.rows(f"SELECT 1 FROM `{table}` LIMIT 0")
+    except NotPermitted:
+        return True
+    except SourceError:
+        return False
+    return False
 
 
 def table_columns(db: database.ReadOnlyDatabase, tables: Iterable[str]) -> dict[str, set[str]]:

@@ -24,6 +24,11 @@ CODES = (
     Code(code="CLOUDSTACK_SETTINGS", severity=Severity.INFO, meaning="settings that shape template handling"),
     Code(code="SETTING_RISKY", severity=Severity.WARN, meaning="a setting that predicts template trouble"),
     Code(code="VERSION_UNSUPPORTED", severity=Severity.CRIT, meaning="CloudStack is older than the supported minimum"),
+    Code(
+        code="VERSION_UNTESTED",
+        severity=Severity.WARN,
+        meaning="CloudStack is newer than the newest schema csdiag was tested on (CloudStack main, 4.23.0.0)",
+    ),
     Code(code="VERSION_UNKNOWN", severity=Severity.UNKNOWN, meaning="the version table has no Complete row to read"),
     *cloudstack_db.DB_CODES,
 )
@@ -38,6 +43,11 @@ class PlatformParams(Params):
         if parse_version(v) is None:
             raise ValueError(f"not a version number: {v!r}")
         return v
+
+
+# The schemas csdiag is tested on (tests/services/cloudstack_schema): 4.18.1.0, 4.19.0.0, 4.20.0.0, 4.22.0.0
+# and CloudStack main at b0601e5478 (4.23.0.0).
+NEWEST_TESTED = (4, 23, 0, 0)
 
 
 def parse_version(text: str) -> tuple[int, ...] | None:
@@ -142,6 +152,18 @@ def _version(data: Mapping[str, Any], params: PlatformParams) -> Iterator[Findin
             remediation=f"Upgrade CloudStack to {params.min_version} or later (the 4.18 LTS line at least).",
         )
     else:
+        if not _at_least(NEWEST_TESTED, version):
+            yield Finding(
+                check=NAME,
+                code="VERSION_UNTESTED",
+                severity=Severity.WARN,
+                target=target,
+                summary=f"CloudStack {row['version']} is newer than {'.'.join(map(str, NEWEST_TESTED))}, the newest "
+                "schema csdiag was tested on: tables or states it reads may have changed",
+                evidence=evidence,
+                remediation="Upgrade csdiag; until then, treat missing or odd findings with care (a DB_SCHEMA_MISMATCH "
+                "finding names what is gone).",
+            )
         yield Finding(
             check=NAME,
             code="CLOUDSTACK_VERSION",

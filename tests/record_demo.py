@@ -39,10 +39,20 @@ def seed_site(site: Site, repo: str = "http://templates.example.org") -> None:
         site.setting(name, value, default)
     site.setting("secstorage.ssl.cert.domain", "hidden-value-never-read", "", category="Hidden")
 
+    site.mshost(version="4.18.1.0")
     east = site.zone("zone-east")
+    site.cluster(east, "KVM")
     east1 = site.store(east, "east-nfs-1", url="nfs://10.20.0.5/export/secondary")
-    east2 = site.store(east, "east-nfs-2", url="nfs://10.20.0.6/export/secondary")  # added last week, never filled
-    site.ssvm(east, "s-11-VM", ips={"Control": "169.254.2.11", "Management": "10.20.1.11", "Public": "192.0.2.11"})
+    # added last week, never filled
+    east2 = site.store(east, "east-nfs-2", url="nfs://10.20.0.6/export/secondary", age_days=7)
+    for builtin in site.builtin_ids("KVM"):  # template sync's system/builtin KVM templates
+        site.ref(builtin, east1, minutes_ago=30 * 1440)
+    site.ssvm(
+        east,
+        "s-11-VM",
+        ips={"Control": "169.254.2.11", "Management": "10.20.1.11", "Public": "192.0.2.11"},
+        agent_version="4.18.1.0",
+    )
     debian = site.template("debian-12-generic", checksum="{SHA-256}" + "3f" * 32, url=f"{repo}/debian-12-generic.qcow2")
     site.ref(debian, east1)
     ubuntu = site.template(
@@ -100,12 +110,16 @@ def seed_site(site: Site, repo: str = "http://templates.example.org") -> None:
     site.ref(fedora, east1, size=0, physical_size=0, error_str="Install completed successfully")
 
     west = site.zone("zone-west")
+    site.cluster(west, "KVM")
     west1 = site.store(west, "west-nfs-1", url="nfs://10.30.0.5/export/secondary")
+    for builtin in site.builtin_ids("KVM"):
+        site.ref(builtin, west1, minutes_ago=30 * 1440)
     site.ssvm(
         west,
         "s-12-VM",
         agent_status="Alert",
         ips={"Control": "169.254.3.12", "Management": "10.30.1.12", "Public": "192.0.2.12"},
+        agent_version="4.18.1.0",
     )
     site.ref(debian, west1)
     # stuck behind the SSVM whose agent is in Alert; its DownloadListener timeout is in ms-4.20.log

@@ -41,6 +41,7 @@ _NOT_FOUND = {1049, 1146, 1054}
 _UNREACHABLE = {2002, 2003, 2005, 2006}
 _LOST = {2013}
 _READ_ONLY = {1792}
+_DENIED = {1142, 1143}  # SELECT/column command denied to user
 
 
 def target_of(settings: DatabaseSettings) -> str:
@@ -72,6 +73,8 @@ def translate(exc: BaseException, where: str) -> SourceError:
             return AuthFailed(f"{where}: access denied ({code}: {msg})")
         if code in _NOT_FOUND:
             return NotFound(f"{where}: {msg} ({code})")
+        if code in _DENIED:
+            return NotPermitted(f"{where}: {msg} ({code})")
         if code in _READ_ONLY:
             return NotPermitted(f"{where}: the session is read only ({code}: {msg})")
         if code in _UNREACHABLE | _LOST:
