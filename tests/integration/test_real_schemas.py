@@ -319,3 +319,88 @@ def test_a_run_only_reads(vsite, tmp_path, db_env):
     assert bad == []
     assert any(s.startswith("START TRANSACTION READ ONLY") for s in statements)
     assert statements[-1] == "ROLLBACK" or any(s == "ROLLBACK" for s in statements)
+
+
+# --- bad input ------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "version, code, severity", [("4.24.0.0", "VERSION_UNTESTED", "WARN"), ("4.17.2.0", "VERSION_UNSUPPORTED", "CRIT")]
+)
+def test_unknown_versions_are_named(mariadb, tmp_path, db_env, version, code, severity):
+    site = Site(mariadb, mariadb.create_cloud_db(version="main"))
+    site.label = "main"  # type: ignore[attr-defined]
+    healthy(site)
+    site.version(version)
+    _, findings = triage(site, tmp_path, db_env)
+    [f] = [f for f in findings if f["severity"] in ABOVE_INFO and f["check"] == "platform"]
+    assert (f["code"], f["severity"]) == (code, severity)
+    assert version in f["summary"]
+    # templates and ssvm still run; an SSVM agent older than the database is reported as such
+    others = {(f["check"], f["code"]) for f in findings if f["severity"] in ABOVE_INFO and f["check"] != "platform"}
+    assert others == ({("ssvm", "SYSTEMVM_TEMPLATE_MISMATCH")} if version > "4.23" else set())
+
+
+def test_renamed_table_is_named_and_the_other_checks_run(mariadb, tmp_path, db_env):
+    site = Site(mariadb, mariadb.create_cloud_db(version="4.22"))
+    site.label = "4.22"  # type: ignore[attr-defined]
+    healthy(site)
+    site.sql("RENAME TABLE template_store_ref TO template_store_ref_old")
+    _, findings = triage(site, tmp_path, db_env)
+    assert loud(findings) == [
+        ("templates", "DB_SCHEMA_MISMATCH", "UNKNOWN", f"mysql://127.0.0.1:{mariadb.port}/{site.database}")
+    ]
+    [f] = [f for f in findings if f["code"] == "DB_SCHEMA_MISMATCH"]
+    assert "template_store_ref" in f["summary"]
+    assert {f["check"] for f in findings} >= {"platform"}  # platform still reports the version
+
+
+def test_select_denied_on_one_table(mariadb, tmp_path, db_env):
+    """A reader with SELECT on every table but host: ssvm says which table and which grant; templates and
+    platform run."""
+    site = Site(mariadb, mariadb.create_cloud_db(version="4.20"))
+    site.label = "4.20"  # type: ignore[attr-defined]
+    healthy(site)
+    user = f"partial_{site.database}"
+    with mariadb.connect(site.database) as conn, conn.cursor() as cur:
+        cur.execute("SHOW TABLES")
+        tables = [r[0] for r in cur.fetchall() if r[0] != "host"]
+        cur.execute(f"CREATE USER '{user}'@'127.0.0.1' IDENTIFIED BY 'pw-partial-1'")
+        for t in tables:
+            cur.execute(f"GRANT SELECT ON `{site.database}`.`{t}` TO '{user}'@'127.0.0.1'")
+    cfg = write_config(
+        tmp_path / "c.toml",
+        db_config(mariadb, site.database).replace('user = "csdiag"', f'user = "{user}"'),
+    )
+    env = {**db_env, "CSDIAG_TEST_DB_PASSWORD": "pw-partial-1"}
+    r = run_cli("triage", "--config", str(cfg), "--only", "platform,templates,ssvm", "--format", "json", env=env)
+    findings = json.loads(r.stdout)["findings"]
+    denied = [f for f in findings if f["code"] == "DB_PERMISSION_DENIED"]
+    assert [f["check"] for f in denied] == ["ssvm"]
+    assert "host" in denied[0]["summary"] and "GRANT SELECT" in denied[0]["remediation"]
+    assert any(f["code"] == "CLOUDSTACK_VERSION" for f in findings)
+    assert not [f for f in findings if f["check"] == "templates" and f["severity"] in ABOVE_INFO]
+
+
+def test_only_full_group_by(mariadb, tmp_path, db_env):
+    """MySQL 8's default sql_mode (ONLY_FULL_GROUP_BY, strict): the same healthy result. (Debian 12 packages
+    no MySQL 8 server — default-mysql-server is MariaDB — so the mode is tested on MariaDB.)"""
+    site = Site(mariadb, mariadb.create_cloud_db(version="main"))
+    site.label = "main"  # type: ignore[attr-defined]
+    ids = healthy(site)
+    site.stalled(ids["store"], "stalled", pct=40, minutes_ago=180)
+    with mariadb.connect() as conn, conn.cursor() as cur:
+        cur.execute("SELECT @@GLOBAL.sql_mode")
+        old = cur.fetchone()[0]
+        cur.execute(
+            "SET GLOBAL sql_mode = 'ONLY_FULL_GROUP_BY,STRICT_TRANS_TABLES,NO_ZERO_IN_DATE,NO_ZERO_DATE,"
+            "ERROR_FOR_DIVISION_BY_ZERO,NO_ENGINE_SUBSTITUTION'"
+        )
+    try:
+        _, findings = triage(site, tmp_path, db_env)
+    finally:
+        with mariadb.connect() as conn, conn.cursor() as cur:
+            cur.execute("SET GLOBAL sql_mode = %s", (old,))
+    assert [(f["code"], f["severity"]) for f in findings if f["severity"] in ABOVE_INFO] == [
+        ("TEMPLATE_DOWNLOAD_STALLED", "CRIT")
+    ]
