@@ -180,3 +180,21 @@ def test_unrelated_texts_that_share_words_are_no_finding(row):
     assert classify(line, "log").signature is None
     # (an error_str is always about a template, so "Read-only file system" there is the store's)
     assert classify(row["message"], "error_str").code != "INVALID_TEMPLATE_FORMAT"
+
+
+def test_the_readme_example_lines_give_their_codes():
+    """README's logs section shows each code with one real line: each must classify to its code."""
+    import re
+
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("Each code with one real line") : text.index("| `LOGS_SCANNED` |")]
+    seen = set()
+    for row in section.splitlines():
+        if m := re.match(r"\| `(\w+)` \|", row):
+            examples = re.findall(r"`([^`]{20,})`", row.split(" | ")[-1])
+            assert examples, row
+            for line in examples:
+                assert classify(line.replace("\\|", "|"), "log").code == m[1], line
+            seen.add(m[1])
+    log_codes = {s.code for s in CATALOGUE if "log" in s.applies_to and not s.routine}
+    assert seen == log_codes
