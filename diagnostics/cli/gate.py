@@ -98,6 +98,8 @@ def gate(
         fail(f"--retry-for: {exc}", EX_GATE_USAGE)
     if verify_checksum and template is None:
         fail("--verify-checksum needs --template", EX_GATE_USAGE)
+    if junit is not None and not junit.parent.is_dir():
+        fail(f"--junit: {junit.parent} does not exist (create it first)", EX_GATE_USAGE)
     only_l = parse_names(only) or prof.checks
     give_up = time.monotonic() + budget
     attempt = 0
