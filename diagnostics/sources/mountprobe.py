@@ -15,6 +15,7 @@ import errno
 import json
 import os
 import select
+import stat
 import subprocess
 import sys
 import threading
@@ -66,8 +67,10 @@ def _probe_in_child(path: str, write: bool) -> dict[str, Any]:
     try:
         with open("/proc/self/mountinfo") as f:  # noqa: PTH123 - procfs
             result["mount"] = mount_of(path, f.read())
-        if not Path(path).is_dir():
-            raise FileNotFoundError(errno.ENOENT, "no such directory")
+        # stat(), not Path.is_dir(): is_dir() answers False for EIO/EACCES/ESTALE too, and a mount that
+        # cannot be read must not be reported as a folder that does not exist
+        if not stat.S_ISDIR(Path(path).stat().st_mode):
+            raise NotADirectoryError(errno.ENOTDIR, "not a directory")
         st = os.statvfs(path)
         result.update(
             total_bytes=st.f_blocks * st.f_frsize,

@@ -4,6 +4,7 @@ reason, and leaves no process or descriptor behind."""
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import subprocess
@@ -229,3 +230,20 @@ def test_the_mount_probe_never_forks_this_process(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fork", no_fork)
     got = mountprobe.probe(str(tmp_path), 5.0, write=True)
     assert got["write"]["ok"] and got["available_bytes"] > 0
+
+
+def test_a_mount_that_cannot_be_read_is_not_reported_absent(tmp_path):
+    """Before: Path.is_dir() turned EIO/EACCES/ESTALE into "no such directory" (ENOENT): could not read was
+    reported as absent. The same holds for a template folder read through a local mount."""
+    from diagnostics.sources import templatefiles
+    from tests.faults.eiofs import eio_mount
+
+    with eio_mount(tmp_path / "eio") as mnt:
+        got = mountprobe.probe(str(mnt / "export"), 5.0, write=False)
+        assert got["error"]["errno"] == "EIO", got
+        with pytest.raises(OSError) as err:
+            templatefiles.read_folder(mnt / "export" / "template/tmpl/2/201", "sha256")
+        assert err.value.errno == errno.EIO
+    missing = mountprobe.probe(str(tmp_path / "absent"), 5.0, write=False)
+    assert missing["error"]["errno"] == "ENOENT"
+    assert templatefiles.read_folder(tmp_path / "absent", "sha256")["exists"] is False
