@@ -21,7 +21,8 @@ LIMIT = 4000  # bytes of the whole output: below NRPE's 4 KiB buffer with room f
 FIRST_LINE = 300  # characters of the summary text on line 1
 LINE = 200  # characters of each long-output line
 LABEL = 60  # characters of a perfdata label
-_UOM = {"s": "s", "ms": "ms", "us": "us", "%": "%", "B": "B", "KB": "KB", "MB": "MB", "TB": "TB", "count": "c"}
+# Units of the plugin API; "c" (a continuous counter) is left out: our counts are per run, not counters.
+_UOM = {"s": "s", "ms": "ms", "us": "us", "%": "%", "B": "B", "KB": "KB", "MB": "MB", "TB": "TB"}
 
 
 def _num(v: float) -> str:
@@ -44,8 +45,6 @@ def _clean(text: str, limit: int) -> str:
 
 def perfdata_item(f: Finding, m: Metric, label: str | None = None) -> str:
     uom = _UOM.get(m.unit, "")
-    if m.unit == "count" and m.direction is None:
-        uom = ""  # a count that is not a counter (c means "continuous counter" to graphers)
     if label is None:
         unit_note = f"_{m.unit}" if m.unit and not uom and m.unit != "count" else ""
         label = f"{f.check} {f.target} {m.name}{unit_note}"
@@ -59,7 +58,7 @@ def _labels(items: list[tuple[Finding, Metric]]) -> list[str]:
     seen: dict[str, int] = {}
     out = []
     for f, m in items:
-        unit_note = f"_{m.unit}" if m.unit and m.unit not in _UOM else ""
+        unit_note = f"_{m.unit}" if m.unit and m.unit not in _UOM and m.unit != "count" else ""
         tail = f" {m.name}{unit_note}"
         head = f"{f.check} {f.target}"
         room = LABEL - len(tail)

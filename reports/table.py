@@ -144,7 +144,7 @@ def _summary(out: _Out, ranked: Ranked) -> None:
             cause = ri.cause
             if cause is not None:
                 out.line(f"     cause {cause.code} {cause.target}")
-            out.wrapped(inc.summary, "           ", "           ", max_lines=1)
+            out.wrapped(inc.summary, "           ", "           ", max_lines=2)
             if inc.remediation:
                 out.wrapped(inc.remediation, "     do    ", "           ", style="green", max_lines=2)
     lines = fold(ranked.unexplained, same_code=FOLD_SAME_CODE)
