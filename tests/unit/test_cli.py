@@ -1,6 +1,7 @@
 """The command line as users and scripts see it: exit codes, one-line errors, outputs."""
 
 import json
+import re
 
 import pytest
 
@@ -146,6 +147,8 @@ def test_explain_shows_all_evidence(tmp_path):
     assert r.stdout.count("\n  ") > evidence
     for f in doc["findings"]:
         assert f"{f['code']}" in r.stdout
+    assert not re.search(r"\de\+\d\d|\{'|\[\{", r.stdout)  # values for people: no exponents, no dict dumps
+    assert all(len(line) <= 80 for line in r.stdout.splitlines())
     one = run_cli("triage", "--bundle", DEMO, "--finding", "1", cwd=tmp_path)
     assert "#1 CRIT SSVM_AGENT_NOT_UP" in one.stdout and "#2 " not in one.stdout
 
