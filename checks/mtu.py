@@ -211,7 +211,11 @@ def collect(ctx: CheckContext[NoParams]) -> RawEvidence:
     with ThreadPoolExecutor(max_workers=32) as pool:
         if cfg.local:
             paths += pool.map(
-                lambda t: pmtu.probe_path(t, cfg.required, timeout_s=cfg.timeout_s, kind=cfg.probe), targets
+                # each path stops before the check's deadline: the paths measured are kept, not all lost
+                lambda t: pmtu.probe_path(
+                    t, cfg.required, timeout_s=cfg.timeout_s, kind=cfg.probe, deadline=ctx.deadline - 1
+                ),
+                targets,
             )
         for part in pool.map(lambda h: _remote(h, targets, cfg, settings, ctx), cfg.from_hosts):
             paths += part
@@ -290,7 +294,9 @@ def judge_path(path: Mapping[str, Any]) -> Finding:
             severity=Severity.UNKNOWN,
             target=target,
             summary=f"cannot probe {path['host']} from {where}: {err['message']}",
-            remediation="Raw ICMP needs root or CAP_NET_RAW (else UDP probes are used); remote probing "
+            remediation="Raise [run] check_timeout_s, or probe fewer paths at once."
+            if err.get("kind") == "Timeout"
+            else "Raw ICMP needs root or CAP_NET_RAW (else UDP probes are used); remote probing "
             "needs ping (iputils) on the vantage point.",
         )
     probes = path.get("probes", [])

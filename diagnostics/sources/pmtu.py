@@ -274,11 +274,24 @@ def prober(dst: str, kind: str = "auto") -> IcmpProber | UdpProber | Icmp6Prober
     raise ProtocolError(f"unknown probe kind {kind!r}")
 
 
+class _Overrun(Exception):
+    pass
+
+
 def probe_path(
-    host: str, required: int, *, timeout_s: float = 1.0, tries: int = 3, kind: str = "auto"
+    host: str,
+    required: int,
+    *,
+    timeout_s: float = 1.0,
+    tries: int = 3,
+    kind: str = "auto",
+    deadline: float | None = None,
 ) -> dict[str, object]:
     """Probe one path from here: a small size first (is the host there at all?), then the required size,
-    then bisection between what passed and what did not. Returns the probe log as JSON-friendly data."""
+    then bisection between what passed and what did not. Returns the probe log as JSON-friendly data.
+
+    With ``deadline`` (``time.monotonic()``) no probe starts past it: the record then carries a Timeout
+    error with the probes made so far, so the check keeps every other path's result."""
     record: dict[str, object] = {"host": host, "required": required, "vantage": "local"}
     try:
         dst = resolve(host, min(5.0, max(timeout_s * 3, 1.0)))
@@ -298,6 +311,8 @@ def probe_path(
     def send(size: int, n: int) -> Probe:
         last = Probe(size, "timeout")
         for _ in range(n):
+            if deadline is not None and time.monotonic() + wait > deadline:
+                raise _Overrun
             last = p.probe(size, wait)
             log.append(last)
             if last.outcome != "timeout":
@@ -327,6 +342,11 @@ def probe_path(
                 record["largest_passing"] = lo
             else:
                 record["largest_passing"] = required
+    except _Overrun:
+        record["error"] = {
+            "kind": "Timeout",
+            "message": f"stopped at the check's deadline after {len(log)} probe(s); raise [run] check_timeout_s",
+        }
     finally:
         p.close()
     record["probes"] = [x.to_dict() for x in log]

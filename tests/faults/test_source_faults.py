@@ -247,3 +247,17 @@ def test_a_mount_that_cannot_be_read_is_not_reported_absent(tmp_path):
     missing = mountprobe.probe(str(tmp_path / "absent"), 5.0, write=False)
     assert missing["error"]["errno"] == "ENOENT"
     assert templatefiles.read_folder(tmp_path / "absent", "sha256")["exists"] is False
+
+
+def test_an_mtu_path_stops_at_the_checks_deadline_and_keeps_what_it_measured():
+    from checks.mtu import judge_path
+    from diagnostics.sources import pmtu
+
+    whole = pmtu.probe_path("127.0.0.1", 9000, timeout_s=0.5, kind="udp")
+    assert whole.get("largest_passing") == 9000 and "error" not in whole, whole
+    with Bound(0.3):
+        cut = pmtu.probe_path("127.0.0.1", 9000, timeout_s=0.5, kind="udp", deadline=time.monotonic() + 0.1)
+    assert cut["error"]["kind"] == "Timeout" and "deadline" in cut["error"]["message"], cut
+    finding = judge_path(cut)
+    assert finding.code == "MTU_NOT_TESTED" and finding.severity.value == "UNKNOWN"
+    assert "check_timeout_s" in finding.remediation
