@@ -372,7 +372,6 @@ def collect(ctx: CheckContext[ImagesParams]) -> RawEvidence:
     inv = Inventory.from_results(results) if "ssvms" in results else None
     copies = []
     alive: dict[str, dict[str, Any]] = {}  # local mount → its probe, once per run
-    deadline = ctx.timeout(params.hash_timeout_s + 60)
     for row in results.get("templates", []):
         parsed = parse_checksum(row.get("checksum"))
         algorithm = parsed[0] if parsed else None
@@ -399,7 +398,11 @@ def collect(ctx: CheckContext[ImagesParams]) -> RawEvidence:
             except OSError as exc:  # there, but could not be read: not verified (never "absent")
                 copy["error"] = {"kind": "Unreadable", "message": f"{local}: {exc.strerror or exc}"}
         else:
-            copy.update(_over_ssh(row, folder, algorithm, settings, params, inv, deadline))
+            if ctx.remaining() < 5:  # the check's deadline came first: said, and the copies verified are kept
+                copy["error"] = {"kind": "Timeout", "message": "not read: the check's deadline came first"}
+            else:
+                budget = min(params.hash_timeout_s + 60, ctx.remaining() - 2)  # answer before the runner gives up
+                copy.update(_over_ssh(row, folder, algorithm, settings, params, inv, budget))
         copies.append(copy)
     data["copies"] = copies
     return RawEvidence(data=data)
