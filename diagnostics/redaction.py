@@ -21,6 +21,7 @@ the findings replayed from a bundle are computed from the same, already redacted
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -107,3 +108,30 @@ def secret_values(settings: Settings) -> list[str]:
 
 def for_settings(settings: Settings) -> Redactor:
     return Redactor(secret_values(settings))
+
+
+class LogFilter(logging.Filter):
+    """Redacts log records (message, arguments and traceback) before any handler writes them: ``--verbose``
+    tracebacks are output too. Add it to each handler (a filter on a logger misses propagated records)."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = self.redactor.text(record.getMessage())
+        record.args = None
+        if record.exc_info:
+            record.exc_text = self.redactor.text(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        if record.stack_info:
+            record.stack_info = self.redactor.text(record.stack_info)
+        return True
+
+
+def install_log_filter(settings: Settings, logger: logging.Logger | None = None) -> LogFilter:
+    """Put a :class:`LogFilter` for the settings' secrets on every handler of ``logger`` (default: root)."""
+    flt = LogFilter(for_settings(settings))
+    for handler in (logger or logging.getLogger()).handlers:
+        handler.addFilter(flt)
+    return flt

@@ -16,7 +16,6 @@ import pytest
 
 from tests.services import free_port
 
-pytestmark = pytest.mark.faults
 
 
 def refused_port() -> int:

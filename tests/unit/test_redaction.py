@@ -150,3 +150,40 @@ def test_credential_settings_keep_their_name_never_their_value():
         "path": "/root/.ssh/id_rsa",
         "type": "RSA PRIVATE KEY",
     }
+
+
+def test_log_records_and_tracebacks_are_redacted(monkeypatch):
+    import io
+    import logging
+
+    from diagnostics.redaction import install_log_filter
+
+    monkeypatch.setenv("CSDIAG_TEST_MAIL_PW", "hunter2-secret")
+    cfg = parse_settings(
+        {
+            "email": {
+                "smtp_host": "127.0.0.1",
+                "sender": "a@b",
+                "recipients": ["c@d"],
+                "username": "u",
+                "password_env": "CSDIAG_TEST_MAIL_PW",
+            }
+        }
+    )
+    out = io.StringIO()
+    logger = logging.getLogger("csdiag-test-redaction")
+    handler = logging.StreamHandler(out)
+    logger.addHandler(handler)
+    logger.propagate = False
+    try:
+        install_log_filter(cfg, logger)
+        logger.warning("login with %s failed", "hunter2-secret")
+        try:
+            raise RuntimeError("server said: bad password hunter2-secret")
+        except RuntimeError:
+            logger.exception("send failed via smtp://u:hunter2-secret@mail:587")
+    finally:
+        logger.removeHandler(handler)
+    text = out.getvalue()
+    assert "hunter2-secret" not in text
+    assert "login with *** failed" in text and "RuntimeError: server said: bad password ***" in text
