@@ -17,7 +17,6 @@ import pytest
 from tests.services import free_port
 
 
-
 def refused_port() -> int:
     """A loopback port nothing listens on: connecting is refused at once."""
     return free_port()
