@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import BinaryIO, Protocol, cast
 
 BLOCK = 4 << 20
-PARALLEL_FROM = 64 << 20  # files this large are scanned by one process per core (Scanner.parallel_from)
+PARALLEL_FROM = 2 << 30  # files this large are scanned by one process per core (Scanner.parallel_from)
 MAX_WORKERS = 8
 MAX_LINE = 64 << 10  # a candidate line is cut here: a single 100 MB "line" must not be held whole
 MAX_CONTINUATION = 40
@@ -102,43 +102,61 @@ def _open(path: Path) -> BinaryIO:
     return path.open("rb", buffering=0)
 
 
-def _is_continuation(data: bytes, pos: int) -> bool:
+def _is_continuation(data: bytes | bytearray, pos: int) -> bool:
     # An exception's class name is short: look at the head of the line only (a line of megabytes without a
     # dot would otherwise cost the regex a scan of all of it).
     return data.startswith(_CONT_STARTS, pos) or _EXCEPTION_LINE.match(data, pos, pos + 512) is not None
 
 
-def _last_entry_start(data: bytes) -> int:
-    """Where the last entry (a line that is not a continuation) starts; 0 if only the first line is one."""
-    end = len(data)
-    while (nl := data.rfind(b"\n", 0, end)) >= 0:
-        if nl + 1 < len(data) and not _is_continuation(data, nl + 1):
+def _last_entry_start(data: bytes | bytearray, end: int | None = None) -> int:
+    """Where the last entry (a line that is not a continuation) of ``data[:end]`` starts; 0 if only the first
+    line is one."""
+    limit = len(data) if end is None else end
+    stop = limit
+    while (nl := data.rfind(b"\n", 0, stop)) >= 0:
+        if nl + 1 < limit and not _is_continuation(data, nl + 1):
             return nl + 1
-        end = nl
+        stop = nl
     return 0
 
 
-def blocks(stream: BinaryIO, size: int = BLOCK) -> Iterator[bytes]:
-    """Blocks that end where an entry starts, so an entry and its stack trace stay in one block; the last
-    entry is carried over to the next block. An entry longer than ``size`` is delivered across blocks."""
-    rest = b""
+def blocks(stream: BinaryIO, size: int = BLOCK) -> Iterator[tuple[bytearray, int]]:
+    """Blocks as (buffer, end): ``buffer[:end]`` ends where an entry starts, so an entry and its stack trace
+    stay in one block; the last entry is carried over to the next block. An entry longer than ``size`` is
+    delivered across blocks. One buffer is read into and reused (no allocation per block): use a block before
+    asking for the next."""
+    buf = bytearray(2 * size)
+    view = memoryview(buf)
+    have = 0  # bytes carried over at the start of buf
+    readinto = getattr(stream, "readinto", None)
     while True:
-        chunk = stream.read(size)
-        if not chunk:
-            if rest:
-                yield rest
+        if have + size > len(buf):  # a carried entry as long as the buffer: make room
+            buf.extend(bytes(size))
+            view.release()
+            view = memoryview(buf)
+        if readinto is not None:
+            n = readinto(view[have : have + size]) or 0
+        else:
+            chunk = stream.read(size)
+            n = len(chunk)
+            view[have : have + n] = chunk
+        if n == 0:
+            if have:
+                yield buf, have
+            view.release()
             return
-        data = rest + chunk
-        cut = _last_entry_start(data)
+        total = have + n
+        cut = _last_entry_start(buf, total)
         if cut == 0:
-            if len(data) >= size:  # one entry bigger than a block: hand it over rather than grow forever
-                yield data
-                rest = b""
+            if total >= size:  # one entry bigger than a block: hand it over rather than grow forever
+                yield buf, total
+                have = 0
             else:
-                rest = data
+                have = total
             continue
-        yield data[:cut]
-        rest = data[cut:]
+        yield buf, cut
+        buf[: total - cut] = view[cut:total]
+        have = total - cut
 
 
 class _Range:
@@ -196,19 +214,20 @@ def is_gzip(path: Path) -> bool:
         return probe.read(2) == b"\x1f\x8b"
 
 
-def continuation(data: bytes, pos: int) -> list[str]:
-    """The continuation lines (stack trace) starting at ``pos``."""
+def continuation(data: bytes | bytearray, pos: int, end: int | None = None) -> list[str]:
+    """The continuation lines (stack trace) starting at ``pos`` (up to ``end``)."""
+    limit = len(data) if end is None else end
     cont: list[str] = []
-    while pos < len(data) and len(cont) < MAX_CONTINUATION and _is_continuation(data, pos):
-        e = data.find(b"\n", pos)
-        e = len(data) if e < 0 else e
+    while pos < limit and len(cont) < MAX_CONTINUATION and _is_continuation(data, pos):
+        e = data.find(b"\n", pos, limit)
+        e = limit if e < 0 else e
         cont.append(data[pos : min(e, pos + 2000)].decode("utf-8", "replace").rstrip("\r"))
         pos = e + 1
     return cont
 
 
 class _HyperscanDb(Protocol):
-    def scan(self, data: bytes, match_event_handler: Callable[..., object]) -> None: ...
+    def scan(self, data: bytes | memoryview, match_event_handler: Callable[..., object]) -> None: ...
 
 
 def _compile_hyperscan(anchors: Sequence[bytes], pattern: re.Pattern[bytes] | None) -> _HyperscanDb | None:
@@ -260,29 +279,33 @@ class Scanner:
             self._hs = _compile_hyperscan(self.anchors, self.pattern)
         return self._hs
 
-    def _starts(self, block: bytes) -> set[int]:
-        """Offsets of the lines in ``block`` that carry an anchor or match the pattern."""
+    def _starts(self, block: bytes | bytearray, end: int) -> set[int]:
+        """Offsets of the lines in ``block[:end]`` that carry an anchor or match the pattern."""
         hs = self._hyperscan()
         if hs is not None:
             ends: list[int] = []
-            hs.scan(block, match_event_handler=lambda _id, _from, to, _flags, _ctx: ends.append(to))
+            with memoryview(block) as view:
+                hs.scan(view[:end], match_event_handler=lambda _id, _from, to, _flags, _ctx: ends.append(to))
             return {block.rfind(b"\n", 0, e) + 1 for e in ends}
         starts: set[int] = set()
         for anchor in self.anchors:
-            pos = block.find(anchor)
+            pos = block.find(anchor, 0, end)
             while pos >= 0:
                 start = block.rfind(b"\n", 0, pos) + 1
                 starts.add(start)
-                end = block.find(b"\n", pos)
-                pos = block.find(anchor, end if end >= 0 else len(block))
+                nl = block.find(b"\n", pos, end)
+                pos = block.find(anchor, nl, end) if nl >= 0 else -1
         if self.pattern is not None:
-            for m in self.pattern.finditer(block):
+            for m in self.pattern.finditer(block, 0, end):
                 starts.add(block.rfind(b"\n", 0, m.start()) + 1)
         return starts
 
-    def scan_block(self, block: bytes, first_line: int, result: FileScan, base_offset: int = 0) -> int:
-        """Add the block's candidates to ``result``; return the number of lines in the block."""
-        starts = self._starts(block)
+    def scan_block(
+        self, block: bytes | bytearray, first_line: int, result: FileScan, base_offset: int = 0, end: int | None = None
+    ) -> int:
+        """Add the candidates of ``block[:end]`` to ``result``; return the number of lines in it."""
+        limit = len(block) if end is None else end
+        starts = self._starts(block, limit)
         # A literal inside a stack trace belongs to the entry above it, which carries the trace along.
         starts = {st for st in starts if not _is_continuation(block, st)}
         line_no, counted_to = first_line, 0
@@ -292,18 +315,18 @@ class Scanner:
             if len(result.candidates) >= self.max_candidates:
                 result.truncated = True
                 break
-            end = block.find(b"\n", start)
-            end = len(block) if end < 0 else end
-            text = block[start : min(end, start + MAX_LINE)]
+            eol = block.find(b"\n", start, limit)
+            eol = limit if eol < 0 else eol
+            text = block[start : min(eol, start + MAX_LINE)]
             result.candidates.append(
                 {
                     "line": line_no,
                     "offset": base_offset + start,
                     "text": text.decode("utf-8", "replace").rstrip("\r"),
-                    "continuation": continuation(block, end + 1),
+                    "continuation": continuation(block, eol + 1, limit),
                 }
             )
-        return block.count(b"\n")
+        return line_no - first_line + block.count(b"\n", counted_to, limit)  # one counting pass over the block
 
     def scan_stream(
         self, stream: BinaryIO, result: FileScan, check_binary: bool = True, offset: int | None = None
@@ -315,17 +338,18 @@ class Scanner:
             if offset:
                 stream.seek(offset)  # gzip streams seek forward by decompressing
         line = result.start_line
-        for block in blocks(stream):
+        for block, end in blocks(stream):
             # A crash can leave a few NUL bytes in a text log; a file that is mostly NULs is not a log.
-            if check_binary and not result.bytes_read and block[:8192].count(b"\x00") > len(block[:8192]) // 4:
+            head = min(end, 8192)
+            if check_binary and not result.bytes_read and block.count(b"\x00", 0, head) > head // 4:
                 result.binary = True
                 result.error = "binary content (NUL bytes): not a text log"
                 return
-            n = self.scan_block(block, line, result, offset + result.bytes_read)
-            last_nl = block.rfind(b"\n")
+            n = self.scan_block(block, line, result, offset + result.bytes_read, end)
+            last_nl = block.rfind(b"\n", 0, end)
             if last_nl >= 0:
                 result.complete_to = offset + result.bytes_read + last_nl + 1
-            result.bytes_read += len(block)
+            result.bytes_read += end
             line += n
             result.lines += n
 

@@ -191,3 +191,13 @@ def test_every_catalogue_entry_names_real_messages() -> None:
         assert not missing, f"{sig.code} {sig.literal!r} names messages not in the table: {missing}"
     covered = {m for s in signatures.CATALOGUE for m in s.messages}
     assert len(covered) >= 150
+
+
+def test_the_hyperscan_gates_and_the_plain_loop_classify_alike(monkeypatch) -> None:
+    """Where Hyperscan is missing, classify tests each entry's literals itself: same answers."""
+    texts = [render(r, layout) for r in LOG_ROWS for layout in ("4.18", "4.20")]
+    texts += [r["message"].replace("{}", "7") for r in ROWS]
+    fast = [(signatures.classify(t, "log").code, signatures.classify(t, "error_str").code) for t in texts]
+    monkeypatch.setattr(signatures._GATES, "_db", None)
+    plain = [(signatures.classify(t, "log").code, signatures.classify(t, "error_str").code) for t in texts]
+    assert fast == plain
