@@ -253,3 +253,27 @@ def test_progress_counts_the_checks_really_run(tmp_path):
     n = len(json.loads((ROOT / "examples/demo-bundle/manifest.json").read_text())["checks"])
     totals = set(re.findall(r"\b(\d+)/(\d+)\b", plain))
     assert totals and {t for _, t in totals} == {str(n)} and (str(n), str(n)) in totals
+
+
+def test_help_shows_words_not_types():
+    import typer.main
+
+    from diagnostics.cli import app
+
+    def paths(cmd, prefix):
+        subs = getattr(cmd, "commands", None)
+        if not subs:
+            yield prefix
+            return
+        for name, sub in subs.items():
+            yield from paths(sub, [*prefix, name])
+
+    commands = list(paths(typer.main.get_command(app), []))
+    assert ["ssvm", "check"] in commands and ["image", "lint"] in commands
+    from typer.testing import CliRunner
+
+    runner = CliRunner()
+    for argv in commands:
+        out = runner.invoke(app, [*argv, "--help"]).output
+        assert "Usage:" in out, (argv, out)
+        assert not re.search(r"<(list\[|file>|path>|str>|int>|float>)|\b(TEXT|FLOAT|INTEGER)\b", out), (argv, out)
