@@ -1,6 +1,7 @@
 """How fast is the ``templates`` check on a big installation?
 
-Starts a throwaway MariaDB (tests/services), loads 1 000 000 ``template_store_ref`` rows
+Starts a throwaway MariaDB (tests/services) with CloudStack 4.22's real schema (its own indexes:
+tests/services/cloudstack_schema/4.22.sql), loads 1 000 000 ``template_store_ref`` rows
 (20 000 templates × 50 image stores in 5 zones) with a few hundred bad ones, then times the check's
 collect + evaluate, in-process and as ``csdiag triage --only templates`` (with its peak RSS). The
 baselines, measured in the same run on the same data: ``SELECT COUNT(*)`` (InnoDB counts through its
@@ -34,18 +35,28 @@ ZONES = 5
 def load(server, db: str, rows: int) -> int:
     stores = max(1, rows // TEMPLATES)
     statements = [
-        f"INSERT INTO data_center (id, name, allocation_state) SELECT seq, CONCAT('zone-', seq), 'Enabled' "
+        f"INSERT INTO data_center (id, name, uuid, dns1, internal_dns1, networktype, allocation_state) "
+        f"SELECT seq, CONCAT('zone-', seq), UUID(), '192.0.2.53', '192.0.2.53', 'Advanced', 'Enabled' "
         f"FROM seq_1_to_{ZONES}",
-        f"INSERT INTO image_store (id, name, image_provider_name, protocol, url, data_center_id, scope, role) "
-        f"SELECT seq, CONCAT('nfs-', seq), 'NFS', 'nfs', CONCAT('nfs://10.0.0.', seq, '/export/secondary'), "
-        f"1 + (seq - 1) MOD {ZONES}, 'ZONE', 'Image' FROM seq_1_to_{stores}",
+        f"INSERT INTO cluster (name, uuid, pod_id, data_center_id, hypervisor_type) "
+        f"SELECT CONCAT('kvm-', seq), UUID(), 1, seq, 'KVM' FROM seq_1_to_{ZONES}",
+        f"INSERT INTO image_store (id, name, uuid, image_provider_name, protocol, url, data_center_id, scope, role, "
+        f"created) SELECT seq, CONCAT('nfs-', seq), UUID(), 'NFS', 'nfs', CONCAT('nfs://10.0.0.', seq, "
+        f"'/export/secondary'), 1 + (seq - 1) MOD {ZONES}, 'ZONE', 'Image', '2024-01-01' FROM seq_1_to_{stores}",
+        # the default templates of setup/db/templates.sql (ids 1–12) are already there: ours start at 101
         f"INSERT INTO vm_template (id, unique_name, name, uuid, public, featured, type, hvm, bits, format, created, "
-        f"account_id, checksum, guest_os_id, cross_zones, size, state) SELECT seq, CONCAT(seq, '-2-x'), "
-        f"CONCAT('tmpl-', seq), UUID(), 1, 0, 'USER', 1, 64, 'QCOW2', '2024-01-01', 2, "
-        f"CONCAT('{{SHA-256}}', SHA2(seq, 256)), 1, 0, 10737418240, 'Active' FROM seq_1_to_{TEMPLATES}",
+        f"account_id, checksum, guest_os_id, cross_zones, hypervisor_type, size, state) SELECT 100 + seq, "
+        f"CONCAT(100 + seq, '-2-x'), CONCAT('tmpl-', seq), UUID(), 1, 0, 'USER', 1, 64, 'QCOW2', '2024-01-01', 2, "
+        f"CONCAT('{{SHA-256}}', SHA2(seq, 256)), 1, 1, 'KVM', 10737418240, 'Active' FROM seq_1_to_{TEMPLATES}",
+        # the default KVM system and builtin templates on every store, as template sync leaves them
+        "INSERT INTO template_store_ref (template_id, store_id, created, last_updated, download_pct, size, "
+        "physical_size, store_role, download_state, error_str, install_path, state, destroyed) "
+        "SELECT t.id, s.id, '2024-01-01', UTC_TIMESTAMP(), 100, 10737418240, 2147483648, 'Image', 'DOWNLOADED', "
+        "'Install completed successfully', CONCAT('template/tmpl/1/', t.id), 'Ready', 0 FROM vm_template t "
+        "JOIN image_store s WHERE t.removed IS NULL AND t.hypervisor_type = 'KVM' AND t.type IN ('SYSTEM', 'BUILTIN')",
         f"INSERT INTO template_store_ref (template_id, store_id, created, last_updated, download_pct, size, "
         f"physical_size, store_role, download_state, error_str, install_path, state, destroyed) "
-        f"SELECT 1 + (seq - 1) MOD {TEMPLATES}, 1 + (seq - 1) DIV {TEMPLATES}, '2024-01-01', UTC_TIMESTAMP(), 100, "
+        f"SELECT 101 + (seq - 1) MOD {TEMPLATES}, 1 + (seq - 1) DIV {TEMPLATES}, '2024-01-01', UTC_TIMESTAMP(), 100, "
         f"10737418240, 2147483648, 'Image', 'DOWNLOADED', 'Install completed successfully', "
         f"CONCAT('template/tmpl/2/', seq), 'Ready', 0 FROM seq_1_to_{rows}",
         # a few hundred bad rows: stalled, stuck, failed, size 0
@@ -73,8 +84,7 @@ def _timed_child(cmd: list[str]) -> tuple[float, float]:
 def main() -> None:
     rows = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
     with mariadb_server(buffer_pool="1G") as server:
-        db = server.create_cloud_db("cloud")
-        server.set_version(db, "4.18.1.0")
+        db = server.create_cloud_db("cloud", version="4.22")
         t0 = time.perf_counter()
         stores = load(server, db, rows)
         print(
