@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
+from collections.abc import Callable
 from typing import Annotated, NoReturn
 
 import typer
@@ -51,6 +52,9 @@ class _Opts:
     verbose = False
     quiet = False
     color = True
+    # Replaces the configured secrets in a text (set once the settings are loaded, diagnostics.redaction):
+    # the one-line internal error and the --verbose traceback go through it.
+    redact: Callable[[str], str] = staticmethod(lambda text: text)
 
 
 OPTS = _Opts()
@@ -131,8 +135,10 @@ def main() -> None:
             exc.show()  # type: ignore[attr-defined]  # click's ClickException API, see above
             sys.exit(EX_GATE_USAGE if command == "gate" else EX_USAGE)
         if "--verbose" in argv:
-            traceback.print_exc()
+            text = "".join(traceback.format_exception(exc))
+            typer.echo(OPTS.redact(text.rstrip()), err=True)
         hint = "" if "--verbose" in argv else " (csdiag --verbose … shows the traceback)"
-        typer.echo(f"csdiag: internal error in {command or 'csdiag'}: {_what_failed(exc)}{hint}", err=True)
+        what = OPTS.redact(_what_failed(exc))
+        typer.echo(f"csdiag: internal error in {command or 'csdiag'}: {what}{hint}", err=True)
         sys.exit(EX_UNKNOWN)
     sys.exit(rv if isinstance(rv, int) else 0)

@@ -24,13 +24,17 @@ FIRST_RUN_HINT = "no config file; to start: csdiag config example > csdiag.toml"
 
 
 def settings(path: Path | None, code: int = EX_USAGE) -> Settings:
-    """The settings from ``path`` (or the default places); errors exit with ``code``."""
+    """The settings from ``path`` (or the default places); errors exit with ``code``. From here on, log
+    records and an internal error's message are redacted of the secrets these settings name."""
     from diagnostics.config import ConfigError, load_settings
+    from diagnostics.redaction import install_log_filter
 
     try:
-        return load_settings(path)
+        loaded = load_settings(path)
     except ConfigError as exc:
         fail(str(exc), code)
+    OPTS.redact = install_log_filter(loaded).redactor.text
+    return loaded
 
 
 def first_run_hint(cfg: Settings) -> None:

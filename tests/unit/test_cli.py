@@ -211,6 +211,32 @@ def test_unexpected_error_is_one_line_and_unknown(tmp_path):
             assert line.startswith("csdiag: internal error in triage: RuntimeError") and "boom in ranking" in line
 
 
+def test_an_internal_error_never_shows_a_configured_secret(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    cfg = write_config(tmp_path / "c.toml", '[cloudstack.database]\npassword_env = "CSDIAG_T_PW"\n', private=True)
+    boom = (
+        "import os, diagnostics.ranking as r\n"
+        "def rank(run): raise RuntimeError('login failed for ' + os.environ['CSDIAG_T_PW'])\n"
+        "r.rank = rank\n"
+        "import sys; from diagnostics.cli import main; sys.argv[0] = 'csdiag'; main()\n"
+    )
+    env = {**os.environ, "CSDIAG_T_PW": "pw-9f8e7d-secret"}
+    for verbose in ([], ["--verbose"]):
+        r = subprocess.run(
+            [sys.executable, "-c", boom, *verbose, "triage", "-c", str(cfg), "--bundle", DEMO, "-f", "json"],
+            capture_output=True,
+            text=True,
+            cwd=tmp_path,
+            env=env,
+            timeout=60,
+        )
+        assert r.returncode == 3, r.stderr
+        assert "login failed for" in r.stderr and "pw-9f8e7d-secret" not in r.stderr + r.stdout
+
+
 def test_single_check_commands_take_a_timeout(tmp_path):
     for cmd in (["image", "lint"], ["logs", "scan"]):
         assert "--timeout" in run_cli(*cmd, "--help").stdout
