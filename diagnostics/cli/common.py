@@ -4,6 +4,7 @@ the outputs (the renderers get a ranked run: diagnostics.ranking decides the ord
 from __future__ import annotations
 
 import io
+import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +21,8 @@ if TYPE_CHECKING:
     from diagnostics.model import Run
     from diagnostics.registry import Registry
 
+log = logging.getLogger(__name__)
+
 FIRST_RUN_HINT = "no config file; to start: csdiag config example > csdiag.toml"
 
 
@@ -34,6 +37,7 @@ def settings(path: Path | None, code: int = EX_USAGE) -> Settings:
     except ConfigError as exc:
         fail(str(exc), code)
     OPTS.redact = install_log_filter(loaded).redactor.text
+    log.debug("configuration: %s", loaded.path or "none found, built-in defaults")
     return loaded
 
 
@@ -111,12 +115,14 @@ def run_selected(cfg: Settings, only: list[str], skip: list[str], bundle: Path |
 
             b = bundle_mod.read(bundle)
             names = [n for n in b.checks if (not only or n in only) and n not in skip]
+            log.debug("replaying %s: checks %s", bundle, ", ".join(sorted(names)))
             bar = progress(len(names))
             with bar or _Null():
                 return engine.replay(bundle, cfg, reg, only, skip, progress=bar)
         checks = reg.select(only, skip)
         engine.resolve_params(cfg, checks)
         cfg.verify_secrets()
+        log.debug("running live: checks %s", ", ".join(c.name for c in checks))
         bar = progress(len(checks))
         with bar or _Null():
             run, _ = engine.collect_and_evaluate(cfg, reg, only, skip, progress=bar)

@@ -303,3 +303,16 @@ def test_help_shows_words_not_types():
         out = runner.invoke(app, [*argv, "--help"]).output
         assert "Usage:" in out, (argv, out)
         assert not re.search(r"<(list\[|file>|path>|str>|int>|float>)|\b(TEXT|FLOAT|INTEGER)\b", out), (argv, out)
+
+
+def test_verbose_logs_our_debug_not_the_libraries(tmp_path):
+    run = run_cli("triage", "--bundle", DEMO, "--format", "json", cwd=tmp_path)
+    (tmp_path / "run.json").write_text(run.stdout)
+    cfg = write_config(tmp_path / "c.toml", f'[history]\nurl = "sqlite:///{tmp_path}/h.sqlite"\n')
+    r = run_cli(
+        "--verbose", "report", "-c", str(cfg), "--from", str(tmp_path / "run.json"), "-o", str(tmp_path / "out"),
+        cwd=tmp_path,
+    )  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert "DEBUG diagnostics.cli" in r.stderr
+    assert "matplotlib" not in r.stderr and "findfont" not in r.stderr and "PIL" not in r.stderr
