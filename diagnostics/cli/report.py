@@ -111,6 +111,7 @@ def report(
     from reports import table
 
     table.render(ranked, sys.stdout, color=OPTS.color, quiet=OPTS.quiet)  # the same view as triage
+    common.first_run_hint(settings)
     if email:
         _send(settings, run, past, found, pictures, csv_text, html_text, password)
     raise typer.Exit(run.worst.nagios_code)
