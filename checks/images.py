@@ -232,13 +232,23 @@ def image_facts(path: Path, with_hygiene: bool = True) -> dict[str, Any]:
     return facts
 
 
-def lint_paths(paths: Sequence[str], progress: Callable[[int], None] | None = None) -> RawEvidence:
-    """collect for ``csdiag image lint``: the facts of each local image, and its SHA-256 to register."""
+def lint_paths(
+    paths: Sequence[str], progress: Callable[[int], None] | None = None, deadline: float | None = None
+) -> RawEvidence:
+    """collect for ``csdiag image lint``: the facts of each local image, and its SHA-256 to register.
+
+    With ``deadline`` (``ctx.deadline``) hashing stops there: that image is IMAGE_UNREADABLE with the reason
+    and the images done are kept, instead of the whole check being abandoned."""
     images = []
     for p in paths:
         facts = image_facts(Path(p))
         if "error" not in facts:
-            facts["sha256"] = templatefiles.hash_file(Path(p), "sha256", progress)
+            try:
+                facts["sha256"] = templatefiles.hash_file(Path(p), "sha256", progress, deadline)
+            except SourceError as exc:
+                facts["error"] = {"kind": exc.kind, "message": str(exc)}
+            except OSError as exc:
+                facts["error"] = {"kind": "Unreadable", "message": f"{p}: {exc.strerror or exc}"}
         images.append(facts)
     return RawEvidence(data={"mode": "lint", "images": images})
 

@@ -340,3 +340,16 @@ def test_an_unreadable_part_does_not_hide_what_was_read(built, tmp_path):
     codes_found = {f.code for f in _judge(broken)}
     assert {"IMAGE_ROOT_PASSWORD", "IMAGE_PRIVATE_KEYS", "IMAGE_UNREADABLE"} <= codes_found  # /home still read
     assert {f.code for f in _judge(built["clean_raw"])} == {"IMAGE_CLEAN"}  # the healthy case stays clean
+
+
+def test_lint_hashing_stops_at_the_deadline_and_says_so(built):
+    """The hash of `image lint` honours the check's deadline (a deadline already past: at the first block)."""
+    import time
+
+    from checks import images
+
+    raw = images.lint_paths([str(built["clean"])], deadline=time.monotonic() - 1)
+    [facts] = raw.data["images"]
+    assert facts["error"]["kind"] == "Timeout" and "deadline" in facts["error"]["message"]
+    [finding] = [f for f in images.evaluate(raw, images.ImagesParams()) if f.code == "IMAGE_UNREADABLE"]
+    assert finding.severity.value == "UNKNOWN"
