@@ -39,6 +39,7 @@ _KEYS = {
     "title",
     "remediation",
     "messages",
+    "source",
 }
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]+$")
 
@@ -152,6 +153,8 @@ def _entry(n: int, entry: dict[str, Any], texts: dict[str, str]) -> Signature:
     title, remediation = entry.get("title", ""), _remediation(n, entry, texts)
     if not routine and not (title and remediation):
         raise _fail(n, entry, "needs a title and a remediation")
+    if not (routine or category or entry.get("messages") or entry.get("source")):
+        raise _fail(n, entry, "name the real messages it covers (messages) or where its text comes from (source)")
     return Signature(
         code=code,
         severity=severity,

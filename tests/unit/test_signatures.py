@@ -124,6 +124,7 @@ severity = "CRIT"
 literal = "No space left on device"
 title = "full"
 remediation = "@x"
+source = "strerror(ENOSPC)"
 """
 
 
@@ -146,6 +147,7 @@ def test_a_valid_catalogue_loads():
         (('title = "full"', 'title = ""'), "title and a remediation"),
         (("[[signature]]", "[[signature]]\nrouting = true"), "unknown keys"),
         (("[remediations]", "[remediations"), "not valid TOML"),
+        (('source = "strerror(ENOSPC)"', ""), "name the real messages"),
     ],
 )
 def test_a_broken_entry_fails_at_load(change, why):

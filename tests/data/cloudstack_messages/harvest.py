@@ -52,6 +52,8 @@ CLASSES = [
     "NfsDirectTemplateDownloader",
     "QCOW2Processor",
     "StatsCollector",
+    "ImageStoreProviderManagerImpl",
+    "SecondaryStorageVmAlertAdapter",
 ]
 FOLDERS = ("server/src/main/java/com/cloud/storage/download/",)
 SCRIPTS = (
@@ -90,6 +92,7 @@ CALL = re.compile(
     r"|\bnew\s+(?P<dlanswer>DownloadAnswer|UploadAnswer)\s*\((?=\s*(?:\"|String\.format))"
     r"|\b(?:String\s+)?(?P<var>msg|errMsg|errorMsg|errorMessage|message|details|msgSubject|errorString|err)\s*=\s*"
     r"(?=\"|String\.format)"
+    r"|\b(?P<ret>return)\s+(?=\"|String\.format)"
 )
 
 
@@ -180,7 +183,7 @@ def harvest_java(repo: str, commit: str, path: str) -> list[tuple[int, str, str]
             kind = "error_str"
         elif m["answer"] or m["dlanswer"]:
             kind = "answer"
-        elif m["var"]:
+        elif m["var"] or m["ret"]:
             kind = "text"
         else:
             kind = (m["level"] or m["level2"] or "").upper()
@@ -313,6 +316,10 @@ LABELS: tuple[tuple[str, str | None], ...] = (
     (r"no secondary storage VM|No remote endpoint to send command|no secondary storage vm in running state", "NO_SSVM"),
     (r"A running secondary storage vm has a null public ip", "NO_SSVM"),
     (r"System VM template is not ready", "SYSTEMVM_TEMPLATE_NOT_READY"),
+    (
+        r"Secondary Storage Vm (is down|creation failure|startup failure|storage issue|storage alert)",
+        "SSVM_START_FAILED",
+    ),
     (
         r"Unable to start secondary storage VM|No secondary storage available in zone|Creating secondary storage VM instance failed",
         "SSVM_START_FAILED",
@@ -473,7 +480,7 @@ FAILURE = re.compile(
     r"no space|refused|lost|not ready|disconnected|not a valid|exceeded|abort|no secondary|no remote|no job|"
     r"there is no|not found|too large|not match|not recognised|canceled|doesn't exist|not supported|returned|"
     r"Limit Reached|behind on ping|Low Available|closed|is down|Unknown|did not find|less than|enough capacity|"
-    r"exception|no urls|not possible|does not support|not completely|does not exist",
+    r"exception|no urls|not possible|does not support|not completely|does not exist|didn't match|is down|alert",
     re.IGNORECASE,
 )
 
