@@ -34,8 +34,10 @@ _MARKER_CHARS = "*#~^%"
 _CREDENTIAL_SETTING = re.compile(r"(password|passwd|secret|private[._-]?key|credential|token|\.key$)", re.IGNORECASE)
 _SETTING_VALUES = ("value", "default_value", "default")
 # scheme://userinfo@ — userinfo without '/', '@' or whitespace (RFC 3986 allows none of those unescaped)
-_URL_USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s\"'<>]+)@")
-_URL_USERINFO_B = re.compile(rb"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.\-]*://)(?P<userinfo>[^/@\s\"'<>]+)@")
+# what follows a URL's "://" up to "@" (the scheme before it is kept as it is); searched from the literal
+# "://", which is what keeps this fast on evidence full of URLs
+_URL_USERINFO = re.compile(r"://[^/@\s\"'<>]+@")
+_URL_USERINFO_B = re.compile(rb"://[^/@\s\"'<>]+@")
 
 
 class Redactor:
@@ -62,17 +64,28 @@ class Redactor:
         """``value`` with every secret and every URL userinfo replaced by the marker."""
         if self._pattern is not None:
             value = self._pattern.sub(self.marker, value)
-        return _URL_USERINFO.sub(lambda m: f"{m['scheme']}{self.marker}@", value)
+        return _URL_USERINFO.sub(f"://{self.marker}@", value) if "://" in value else value
 
     def blob(self, value: bytes) -> bytes:
         """Raw bytes (a verbatim evidence file): secrets replaced; URL userinfo too when it is text."""
         marker = self.marker.encode()
         if self._bytes_pattern is not None:
             value = self._bytes_pattern.sub(marker, value)
-        return _URL_USERINFO_B.sub(lambda m: m["scheme"] + marker + b"@", value)
+        return _URL_USERINFO_B.sub(b"://" + marker + b"@", value)
 
     def __call__(self, value: Any) -> Any:
         """A copy of ``value`` with keys kept and values redacted (dicts, lists, tuples, str, bytes)."""
+        kind = type(value)  # exact types first: evidence is mostly plain str/int/dict/list, walked by the 10 000
+        if kind is str:
+            return self.text(value)
+        if kind is dict:
+            return self._mapping(value)
+        if kind is list or kind is tuple:
+            return [self(v) for v in value]
+        if value is None or kind is bool:
+            return value
+        if kind is int or kind is float:
+            return self._number(value)
         if isinstance(value, Secret):
             return self.marker
         if isinstance(value, str):
@@ -80,19 +93,26 @@ class Redactor:
         if isinstance(value, bytes | bytearray):
             return self.blob(bytes(value))
         if isinstance(value, Mapping):
-            name = value.get("name")
-            if isinstance(name, str) and _CREDENTIAL_SETTING.search(name) and "value" in value:
-                return {
-                    k: (self.marker if k in _SETTING_VALUES and v not in (None, "") else self(v))
-                    for k, v in value.items()
-                }
-            return {k: self(v) for k, v in value.items()}
+            return self._mapping(value)
         if isinstance(value, list | tuple):
             return [self(v) for v in value]
-        if isinstance(value, int | float) and not isinstance(value, bool) and self._pattern is not None:
-            # a numeric secret (a PIN-like community) must not survive as a number either
-            return self.marker if self._pattern.search(str(value)) else value
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return self._number(value)
         return value
+
+    def _number(self, value: float) -> Any:
+        # a numeric secret (a PIN-like community) must not survive as a number either
+        if self._pattern is not None and self._pattern.search(str(value)):
+            return self.marker
+        return value
+
+    def _mapping(self, value: Mapping[Any, Any]) -> dict[Any, Any]:
+        name = value.get("name")
+        if isinstance(name, str) and "value" in value and _CREDENTIAL_SETTING.search(name):
+            return {
+                k: (self.marker if k in _SETTING_VALUES and v not in (None, "") else self(v)) for k, v in value.items()
+            }
+        return {k: self(v) for k, v in value.items()}
 
 
 def secret_values(settings: Settings) -> list[str]:
