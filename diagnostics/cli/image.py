@@ -55,7 +55,9 @@ def image_lint(
     except ConfigError as exc:
         fail(str(exc))
     with _hash_progress(files, enabled=sys.stderr.isatty() and not OPTS.quiet) as bar:
-        check = dataclasses.replace(images.CHECK, collect=lambda ctx: images.lint_paths([str(f) for f in files], bar))
+        check = dataclasses.replace(
+            images.CHECK, collect=lambda ctx: images.lint_paths([str(f) for f in files], bar, ctx.deadline)
+        )
         run = engine.run_checks(cfg, [check])  # the byte bar above is the progress here
     common.emit(run, fmt, output)
     raise typer.Exit(run.worst.nagios_code)
