@@ -211,7 +211,7 @@ def connect(host: str, port: int, settings: SshSettings, *, timeout_s: float) ->
     """An SFTP-capable session to ``host``; every wait bounded by ``timeout_s``."""
     import paramiko
 
-    where = f"ssh://{settings.user}@{host}:{port}"
+    where = f"SSH {settings.user}@{host}:{port}"  # no URL: the user stays readable after URL redaction
     client = paramiko.SSHClient()
     known = Path(settings.known_hosts).expanduser()
     try:
