@@ -139,6 +139,9 @@ def summary(result: Result) -> dict[str, Any]:
     }
 
 
+_FACT_NAMES = {"mount_point": "mount point", "storage_address": "storage address", "gateway": "storage gateway"}
+
+
 def findings(check: str, label: str, lines: list[str]) -> Iterator[Finding]:
     """Findings from ssvm-check.sh's output: one per ERROR/WARNING line, with its cause; an INFO one when the
     script ran to its end without any. Every one notes that the script's own 8250 test cannot fail."""
@@ -157,7 +160,7 @@ def findings(check: str, label: str, lines: list[str]) -> Iterator[Finding]:
         f" The script stopped after “{stopped.line}”: the tests after it did not run." if stopped is not None else ""
     )
     for e in result.events:
-        where = ", ".join(f"{k} {v}" for k, v in e.facts.items() if k in ("mount_point", "storage_address", "gateway"))
+        where = ", ".join(f"{_FACT_NAMES[k]} {v}" for k, v in e.facts.items() if k in _FACT_NAMES)
         where = where or (f"DNS server {e.facts['dns_server']}" if "dns_server" in e.facts and "DNS" in e.cause else "")
         yield Finding(
             check=check,
@@ -165,7 +168,9 @@ def findings(check: str, label: str, lines: list[str]) -> Iterator[Finding]:
             severity=e.severity,
             target=target,
             summary=f"ssvm-check.sh on {label}: {e.title} ({e.cause}{'; ' + where if where else ''})",
-            details=f"The script printed: {e.line}.{after} {NOTE_8250}",
+            details=f"The script printed: {e.line}."
+            + (" It stopped there: the tests after it did not run." if e is stopped else after)
+            + f" {NOTE_8250}",
             evidence=ev,
             remediation=e.remediation,
         )
