@@ -123,6 +123,9 @@ class OpticsParams(Params):
     concurrency: int = Field(32, ge=1, le=512, description="switches walked at once")
     workers: int = Field(1, ge=1, le=16, description="processes sharing the sweep (pysnmp decodes in Python)")
     max_repetitions: int = Field(25, ge=1, le=100)
+    static_cache_h: float = Field(
+        24.0, ge=0, description="hours the optics' thresholds and the entity tree are kept between runs (0: off)"
+    )
 
 
 # --- collect -----------------------------------------------------------------------------------------------
@@ -181,8 +184,14 @@ def collect(ctx: CheckContext[OpticsParams]) -> RawEvidence:
             except ConfigError as exc:
                 entry["snmp"] = {"error": {"kind": "AuthFailed", "message": str(exc)}}
     if jobs:
-        results = snmp.sweep(
+        from diagnostics.sources import snmpcache
+
+        results = snmpcache.sweep(
             jobs,
+            dec.STATIC,
+            dec.PAIRS,
+            cache_dir=snmpcache.default_dir(),
+            ttl_s=params.static_cache_h * 3600,
             concurrency=params.concurrency,
             max_rep=params.max_repetitions,
             deadline_s=ctx.timeout(60) * 0.9,

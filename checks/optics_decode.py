@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from checks.optics_dom import cisco, entity, huawei, juniper
+from checks.optics_dom import cisco, core, entity, huawei, juniper
 from checks.optics_dom.core import (
     CISCO_SENSOR,
     COMMON,
@@ -56,7 +56,9 @@ __all__ = [
     "IF_IN_ERRORS",
     "IF_NAME",
     "IF_OPER",
+    "PAIRS",
     "PLATFORMS",
+    "STATIC",
     "SYS_UPTIME",
     "Device",
     "Reading",
@@ -82,6 +84,36 @@ PLATFORMS: dict[str, tuple[Decoder, list[str]]] = {
     "generic": (entity.decode, entity.RFC3433),
 }
 COLUMNS: dict[str, list[str]] = {name: columns for name, (_, columns) in PLATFORMS.items()}
+
+# Columns that stay the same while a switch runs with the same optics (names, the entity tree, sensor
+# types/scales/precisions, the optics' own thresholds): diagnostics.sources.snmpcache keeps them between runs.
+STATIC: frozenset[str] = frozenset(
+    (
+        IF_NAME,
+        IF_DESCR,
+        LLDP_LOC_SYSNAME,
+        core.LLDP_LOC_PORT_ID,
+        ENT_DESCR,
+        ENT_CONTAINED_IN,
+        ENT_CLASS,
+        ENT_NAME,
+        ENT_ALIAS,
+        *(f"{core.SENSOR}.{c}" for c in (1, 2, 3, 6)),
+        *(f"{CISCO_SENSOR}.{c}" for c in (1, 2, 3)),
+        *(f"{core.CISCO_THRESHOLD}.{c}" for c in (2, 3, 4)),
+        *(f"{core.ARISTA_THRESHOLD}.{c}" for c in (1, 2, 3, 4)),
+        *(f"{core.JNX_DOM}.{c}" for c in (*range(9, 25), 30)),
+        *(f"{core.HUAWEI_OPTIC}.{c}" for c in (13, 14, 15, 16)),
+    )
+)
+# a changing column → a static one that has (at least) its rows: a row beyond them is a new sensor or port
+PAIRS: dict[str, str] = {
+    IF_ADMIN: IF_NAME,
+    f"{core.SENSOR}.4": f"{core.SENSOR}.1",
+    f"{CISCO_SENSOR}.4": f"{CISCO_SENSOR}.1",
+    f"{core.JNX_DOM}.5": f"{core.JNX_DOM}.9",
+    f"{core.HUAWEI_OPTIC}.8": ENT_NAME,  # the threshold columns are absent on some models
+}
 
 
 def decode(platform: str, cols: Mapping[str, Mapping[str, Any]]) -> Device:

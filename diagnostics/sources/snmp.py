@@ -151,7 +151,13 @@ async def _walk(engine: Any, t: Target, transport: Any, column: str, max_rep: in
 
 
 async def _device(
-    engine: Any, t: Target, columns: Sequence[str], max_rep: int, deadline_s: float, sem: asyncio.Semaphore
+    engine: Any,
+    t: Target,
+    columns: Sequence[str],
+    max_rep: int,
+    deadline_s: float,
+    sem: asyncio.Semaphore,
+    fast: bool = True,
 ) -> dict[str, Any]:
     from pysnmp.hlapi.v3arch.asyncio import UdpTransportTarget
 
@@ -159,6 +165,15 @@ async def _device(
         t0 = time.monotonic()
         out: dict[str, Any] = {"columns": {}}
         try:
+            if fast and t.version == "2c":  # the direct v2c codec (snmpfast): no pyasn1 in the way
+                from diagnostics.sources import snmpfast
+
+                out["columns"] = await asyncio.wait_for(
+                    snmpfast.walk_columns(t.host, t.port, t.community, list(columns), max_rep, t.timeout_s, t.retries),
+                    deadline_s,
+                )
+                out["seconds"] = round(time.monotonic() - t0, 3)
+                return out
             transport = await UdpTransportTarget.create((t.host, t.port), timeout=t.timeout_s, retries=t.retries)
 
             async def all_columns() -> None:
@@ -201,26 +216,28 @@ def sweep(
     max_rep: int = 25,
     deadline_s: float = 60,
     workers: int = 1,
+    fast: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """Walk each job's columns on its device, ``concurrency`` devices at a time; results by device name.
 
         pysnmp spends most of a sweep decoding BER in Python, so with ``workers`` > 1 the devices are split
         across that many worker processes (forkserver: never a fork of a threaded process), each with its own
-    engine and event loop (one core each)."""
+    engine and event loop (one core each). v2c goes through the direct codec of snmpfast unless ``fast`` is
+    false (pysnmp for every version: what the tests compare it with)."""
     if workers > 1 and len(jobs) > 1:
         import multiprocessing
 
         chunks = [list(jobs[i::workers]) for i in range(min(workers, len(jobs)))]
         with multiprocessing.get_context("forkserver").Pool(len(chunks)) as pool:
             parts = pool.starmap(
-                _sweep_one, [(c, max(1, concurrency // len(chunks)), max_rep, deadline_s) for c in chunks]
+                _sweep_one, [(c, max(1, concurrency // len(chunks)), max_rep, deadline_s, fast) for c in chunks]
             )
         return {name: r for part in parts for name, r in part.items()}
-    return _sweep_one(jobs, concurrency, max_rep, deadline_s)
+    return _sweep_one(jobs, concurrency, max_rep, deadline_s, fast)
 
 
 def _sweep_one(
-    jobs: Sequence[tuple[Target, Sequence[str]]], concurrency: int, max_rep: int, deadline_s: float
+    jobs: Sequence[tuple[Target, Sequence[str]]], concurrency: int, max_rep: int, deadline_s: float, fast: bool = True
 ) -> dict[str, dict[str, Any]]:
     async def run() -> dict[str, dict[str, Any]]:
         from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
@@ -229,7 +246,9 @@ def _sweep_one(
         engine.cache["mibViewController"] = _numeric_view()
         sem = asyncio.Semaphore(concurrency)
         try:
-            results = await asyncio.gather(*(_device(engine, t, cols, max_rep, deadline_s, sem) for t, cols in jobs))
+            results = await asyncio.gather(
+                *(_device(engine, t, cols, max_rep, deadline_s, sem, fast) for t, cols in jobs)
+            )
         finally:
             engine.close_dispatcher()
         return {t.name: r for (t, _), r in zip(jobs, results, strict=True)}

@@ -4,6 +4,7 @@ and error counters rising between runs (history store)."""
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from tests.services import free_port
 from tests.services.snmpsim import V3, Port, Switch, simulators
 
 pytestmark = pytest.mark.integration
+CACHE = tempfile.mkdtemp(prefix="csdiag-optics-cache-")  # the CLI's static-column cache, away from ~/.cache
 PLATFORM = {
     "arista": "arista_eos",
     "cisco": "cisco_ios",
@@ -84,7 +86,7 @@ def community(sw):
 
 
 def env_for(groups, overrides=None):
-    env = {**os.environ, "T_AUTH": V3["auth"], "T_PRIV": V3["priv"]}
+    env = {**os.environ, "T_AUTH": V3["auth"], "T_PRIV": V3["priv"], "XDG_CACHE_HOME": CACHE}
     for group in groups:
         for sw in group:
             env[f"T_COMM_{sw.name.upper()}"] = community(sw)
@@ -232,7 +234,7 @@ def test_real_devices_through_snmpsim_and_the_cli(real_fleet, tmp_path):
     device), and every module-level Rx/Tx its case decodes comes out as the port's metric within 0.1 dB."""
     running, groups = real_fleet
     body = f'[history]\nurl = "sqlite:///{tmp_path}/h.sqlite"\n\n[run]\ncheck_timeout_s = 120\n\n'
-    env = dict(os.environ)
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache")}
     for sim, group in zip(running, groups, strict=True):
         for case in group:
             platform = json.loads((case / "expected.json").read_text())["platform"]
@@ -260,3 +262,72 @@ def test_real_devices_through_snmpsim_and_the_cli(real_fleet, tmp_path):
                 key = (f"{case.name}:{e['port']}", f"{e['kind']}_power")
                 if e["lane"] is None and e["kind"] in ("rx", "tx") and e["state"] == "ok" and key in metric:
                     assert metric[key] == pytest.approx(e["value"], abs=0.1), (case.name, e)
+
+
+def test_the_direct_v2c_codec_reads_every_real_device_as_pysnmp_does(real_fleet):
+    """diagnostics.sources.snmpfast (the sweep's v2c path) against pysnmp on every recorded real device:
+    the same columns, rows and values (types included), in one GETBULK size that forces many requests."""
+    from checks import optics_decode as dec
+    from diagnostics.sources import snmp
+
+    running, groups = real_fleet
+    jobs = []
+    for sim, group in zip(running, groups, strict=True):
+        for case in group:
+            platform = json.loads((case / "expected.json").read_text())["platform"]
+            target = snmp.Target(
+                name=case.name, host="127.0.0.1", port=sim.port, community=f"ro-{case.name}", timeout_s=2, retries=1
+            )
+            jobs.append((target, [*dec.COMMON, *dec.COLUMNS[platform]]))
+    fast = snmp.sweep(jobs, max_rep=13, deadline_s=120, fast=True)
+    slow = snmp.sweep(jobs, max_rep=13, deadline_s=120, fast=False)
+    assert not [n for n, r in slow.items() if "error" in r]
+    for name, reference in slow.items():
+        assert "error" not in fast[name], fast[name]["error"]
+        assert fast[name]["columns"] == reference["columns"], name
+        types = {(c, i): type(v) for c, rows in reference["columns"].items() for i, v in rows.items()}
+        assert types == {(c, i): type(v) for c, rows in fast[name]["columns"].items() for i, v in rows.items()}
+    assert sum(len(rows) for r in fast.values() for rows in r["columns"].values()) > 5000
+
+
+def test_the_direct_v2c_codec_on_a_wrong_community_and_a_dead_port(sims):
+    from diagnostics.sources import snmp
+
+    running, _ = sims
+    jobs = [
+        (snmp.Target(name="wrong", host="127.0.0.1", port=running[0].port, community="nope", timeout_s=0.5, retries=0),
+         ["1.3.6.1.2.1.2.2.1.8"]),
+        (snmp.Target(name="gone", host="127.0.0.1", port=free_port(), community="x", timeout_s=0.5, retries=1),
+         ["1.3.6.1.2.1.2.2.1.8"]),
+    ]  # fmt: skip
+    got = snmp.sweep(jobs, deadline_s=10)
+    assert {n: r["error"]["kind"] for n, r in got.items()} == {"wrong": "Timeout", "gone": "Timeout"}
+    assert "no SNMP answer" in got["gone"]["error"]["message"]
+
+
+def test_a_warm_sweep_reads_only_what_changes_and_gives_the_same_data(real_fleet, tmp_path):
+    """diagnostics.sources.snmpcache on every real device: the second sweep walks only the changing columns,
+    takes the static ones (thresholds, entity tree, names) from the cache, and the result is the same."""
+    from checks import optics_decode as dec
+    from diagnostics.sources import snmp, snmpcache
+
+    running, groups = real_fleet
+    jobs = []
+    for sim, group in zip(running, groups, strict=True):
+        for case in group:
+            platform = json.loads((case / "expected.json").read_text())["platform"]
+            target = snmp.Target(
+                name=case.name, host="127.0.0.1", port=sim.port, community=f"ro-{case.name}", timeout_s=2, retries=1
+            )
+            jobs.append((target, [*dec.COMMON, *dec.COLUMNS[platform]]))
+    kw = {"cache_dir": tmp_path, "ttl_s": 3600, "deadline_s": 120}
+    cold = snmpcache.sweep(jobs, dec.STATIC, dec.PAIRS, **kw)
+    warm = snmpcache.sweep(jobs, dec.STATIC, dec.PAIRS, **kw)
+    assert not [n for n, r in cold.items() if "error" in r]
+    cached = {n for n, r in warm.items() if "static_from_cache" in r}
+    with_uptime = {n for n, r in cold.items() if r["columns"].get(snmpcache.SYS_UPTIME)}  # LibreNMS lacks some
+    # not cached: no sysUpTime to see a reboot, or rows the static partner lacks (huawei-ne8000-m8 has
+    # ifAdminStatus rows without an ifName): those are read whole every time
+    assert cached <= with_uptime and len(cached) >= 25
+    for name in cold:
+        assert warm[name]["columns"] == cold[name]["columns"], name

@@ -460,3 +460,18 @@ def test_an_unknown_optic_type_is_judged_on_the_low_levels_only():
     )
     got = _cli_judge("huawei_vrp", {"display transceiver verbose": text})
     assert not {f for f in got if f[1] in ("WARN", "CRIT")}, got  # +3.5 dBm is normal on many optics
+
+
+def test_the_static_cache_is_dropped_on_a_reboot_a_port_change_or_new_rows():
+    from diagnostics.sources import snmpcache as sc
+
+    entry = {"at": 0, "uptime": 1000, "last_change": {"1": 50}, "columns": {"n": {"1": "Et1", "2": "Et2"}}}
+
+    def fresh(uptime, last_change, admin):
+        return {"columns": {sc.SYS_UPTIME: {"0": uptime}, sc.IF_LAST_CHANGE: last_change, "a": admin}}
+
+    pairs = {"a": "n"}
+    assert sc._still_valid(entry, fresh(2000, {"1": 50}, {"1": 1, "2": 1}), pairs)
+    assert not sc._still_valid(entry, fresh(900, {"1": 50}, {"1": 1, "2": 1}), pairs)  # rebooted
+    assert not sc._still_valid(entry, fresh(2000, {"1": 1500}, {"1": 1, "2": 1}), pairs)  # a link went down/up
+    assert not sc._still_valid(entry, fresh(2000, {"1": 50}, {"1": 1, "2": 1, "3": 1}), pairs)  # a new port
