@@ -33,7 +33,6 @@ _MARKER_CHARS = "*#~^%"
 # a setting row ({"name": …, "value": …}) whose name says it holds a credential: its values are never kept
 _CREDENTIAL_SETTING = re.compile(r"(password|passwd|secret|private[._-]?key|credential|token|\.key$)", re.IGNORECASE)
 _SETTING_VALUES = ("value", "default_value", "default")
-# scheme://userinfo@ — userinfo without '/', '@' or whitespace (RFC 3986 allows none of those unescaped)
 # what follows a URL's "://" up to "@" (the scheme before it is kept as it is); searched from the literal
 # "://", which is what keeps this fast on evidence full of URLs
 _URL_USERINFO = re.compile(r"://[^/@\s\"'<>]+@")
