@@ -8,6 +8,7 @@ import errno
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 from email.message import EmailMessage
@@ -261,3 +262,51 @@ def test_an_mtu_path_stops_at_the_checks_deadline_and_keeps_what_it_measured():
     finding = judge_path(cut)
     assert finding.code == "MTU_NOT_TESTED" and finding.severity.value == "UNKNOWN"
     assert "check_timeout_s" in finding.remediation
+
+
+@pytest.mark.parametrize("fault", ["stalls", "dies"])
+def test_a_real_smtp_server_that_stalls_or_dies(fault, leaks):
+    """aiosmtpd (its own process) accepts a report, then is stopped (SIGSTOP: the kernel still accepts the
+    connection, no banner comes) or killed: the send fails within timeout × attempts + backoff."""
+    from tests.services import free_port
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "aiosmtpd", "-n", "-c", "aiosmtpd.handlers.Sink", "-l", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        cfg = EmailSettings(
+            smtp_host="127.0.0.1",
+            smtp_port=port,
+            security="none",
+            sender="csdiag@example.org",
+            recipients=["ops@example.org"],
+            timeout_s=1.0,
+            attempts=2,
+            backoff_s=0.1,
+        )
+        msg = EmailMessage()
+        msg["Subject"], msg["From"], msg["To"] = "t", cfg.sender, cfg.recipients[0]
+        msg.set_content("report")
+        end = time.monotonic() + 15
+        while True:  # until aiosmtpd listens
+            try:
+                assert smtp.send(cfg, msg, None) == 1
+                break
+            except SourceError:
+                if time.monotonic() > end:
+                    raise
+                time.sleep(0.2)
+        os.kill(server.pid, signal.SIGSTOP if fault == "stalls" else signal.SIGKILL)
+        try:
+            with Bound(2 * 1.0 + 0.1), pytest.raises(SourceError):
+                smtp.send(cfg, msg, None)
+        finally:
+            if fault == "stalls":
+                os.kill(server.pid, signal.SIGCONT)
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    leaks.check()
