@@ -26,6 +26,7 @@ class Past:
     runs: list[dict[str, Any]] = field(default_factory=list)
     series: list[dict[str, Any]] = field(default_factory=list)
     recorded: bool = False
+    error: str | None = None  # why the run could not be recorded
 
 
 def record(settings: Settings, run: Run) -> Past:
@@ -43,7 +44,7 @@ def record(settings: Settings, run: Run) -> Past:
             return Past(store.changes(run), store.runs(days), store.series(days=days), recorded=True)
     except (SourceError, ConfigError) as exc:
         typer.echo(f"csdiag: warning: run not recorded: {exc}", err=True)
-        return Past()
+        return Past(error=str(exc))
 
 
 @app.command()
@@ -72,7 +73,7 @@ def report(
 
     from diagnostics import trends
     from diagnostics.history import damp
-    from diagnostics.model import ModelError
+    from diagnostics.model import ModelError, Severity
     from diagnostics.model import Run as RunModel
     from diagnostics.ranking import rank
     from diagnostics.registry import parse_names
@@ -114,6 +115,9 @@ def report(
     common.first_run_hint(settings)
     if email:
         _send(settings, run, past, found, pictures, csv_text, html_text, password)
+    if past.error is not None:
+        # the files are written, but the history (new/resolved, trends, cursors) is not: at least UNKNOWN
+        raise typer.Exit(Severity.worst([run.worst, Severity.UNKNOWN]).nagios_code)
     raise typer.Exit(run.worst.nagios_code)
 
 

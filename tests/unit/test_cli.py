@@ -316,3 +316,14 @@ def test_verbose_logs_our_debug_not_the_libraries(tmp_path):
     assert r.returncode == 2, r.stderr
     assert "DEBUG diagnostics.cli" in r.stderr
     assert "matplotlib" not in r.stderr and "findfont" not in r.stderr and "PIL" not in r.stderr
+
+
+def test_report_without_its_history_store_still_writes_and_exits_unknown(tmp_path):
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    cfg = write_config(tmp_path / "c.toml", f'[history]\nurl = "sqlite:///{blocker}/h.sqlite"\n')
+    run = run_cli("triage", "--bundle", DEMO, "--only", "platform", "--format", "json", cwd=tmp_path)
+    (tmp_path / "run.json").write_text(run.stdout)
+    r = run_cli("report", "-c", str(cfg), "--from", str(tmp_path / "run.json"), "-o", str(tmp_path / "r"), cwd=tmp_path)
+    assert r.returncode == 3 and "run not recorded" in r.stderr  # WARN at worst, but the history is missing
+    assert (tmp_path / "r" / "report.html").exists()
