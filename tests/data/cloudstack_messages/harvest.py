@@ -2,8 +2,12 @@
 
 Reads a local clone of apache/cloudstack (a fork with the full history) with ``git`` only and writes
 ``messages.tsv`` beside this file: one row per logger call, exception text, ``setErrorString`` /
-failed-``Answer`` detail and script error output, with the source file and line at a named commit,
-the level, and the message template (``{}`` for each variable part). The ``finding`` and ``code``
+failed-``Answer`` detail, message built into a variable or returned as an answer text, and install-script
+error output, with the source file and line at the first release (of ``COMMITS``, oldest first) where
+that text appears, the level (or the kind of text), and the message template (``{}`` for each variable
+part). Columns: release, commit, source, log (management / ssvm / agent), level, finding, code, message;
+``finding`` is "-" for exceptions the management server throws back to an API caller (input validation:
+neither a log line of their own nor error_str). The ``finding`` and ``code``
 columns (does an operator want a finding, and which code) are decided by ``LABELS`` below — one place
 to review — and the tests check the catalogue against them (tests/unit/test_messages.py).
 
@@ -20,7 +24,13 @@ import sys
 from pathlib import Path
 
 # 4.18.0.0 ("Updating pom.xml version numbers for release 4.18.0.0") and the main branch (4.22 snapshot).
-COMMITS = {"4.18.0.0": "0574087284", "main": "b0601e5478"}
+COMMITS = {
+    "4.18.0.0": "0574087284",
+    "4.19.0.0": "2746225b99",
+    "4.20.0.0": "2fe3fcef7c",
+    "4.21.0.0": "f9513b47bf",
+    "main": "b0601e5478",
+}
 # The classes the issue names (file basenames), and folders whose every class is on the path.
 CLASSES = [
     "DownloadListener",
