@@ -404,3 +404,25 @@ def test_only_full_group_by(mariadb, tmp_path, db_env):
     assert [(f["code"], f["severity"]) for f in findings if f["severity"] in ABOVE_INFO] == [
         ("TEMPLATE_DOWNLOAD_STALLED", "CRIT")
     ]
+
+
+def test_kvm_only_cloud_and_null_destroyed(vsite, tmp_path, db_env):
+    """No finding for the XenServer, VMware, Hyper-V, LXC or Ovm3 defaults in a KVM-only cloud; a copy whose
+    ``destroyed`` is NULL (the column's default in CloudStack's schema) counts as live."""
+    ids = healthy(vsite)
+    second = vsite.store(ids["zone"], "kvm-zone-nfs2", age_days=3)
+    for tid in [*vsite.builtin_ids("KVM"), ids["public"]]:
+        vsite.ref(tid, second, destroyed=None, minutes_ago=2000)
+    _, findings = triage(vsite, tmp_path, db_env)
+    assert loud(findings) == []
+    others = {t for hv in ("XenServer", "VMware", "Hyperv", "LXC", "Ovm3") for t in vsite.builtin_ids(hv)}
+    assert others and not any(f"template {t} " in f["target"] for t in others for f in findings)
+
+
+def test_systemvm_checksum_without_its_prefix(vsite, tmp_path, db_env):
+    """A SHA-512 digest registered without {SHA-512} reads as MD5 and can never match."""
+    ids = healthy(vsite)
+    vsite.sql("UPDATE vm_template SET checksum = %s WHERE id = %s", "9d" * 64, ids["sysvm"])
+    _, findings = triage(vsite, tmp_path, db_env, only="templates")
+    [f] = [f for f in findings if f["severity"] in ABOVE_INFO]
+    assert f["code"] == "TEMPLATE_CHECKSUM_INVALID" and "looks like SHA-512" in f["summary"]
