@@ -100,8 +100,11 @@ class _Out:
 def _about(run: Run) -> str:
     took = (run.finished - run.started).total_seconds()
     failed = [f"{c.name} {c.status.value}" for c in run.checks if c.status.value != "completed"]
-    source = "live" if run.source == "live" else run.source.removeprefix("bundle:").rstrip("/").rsplit("/", 1)[-1]
-    text = f"{len(run.checks)} checks in {took:.1f} s · {source} · {run.started:%Y-%m-%d %H:%M} UTC"
+    if run.source == "live":
+        text = f"{len(run.checks)} checks in {took:.1f} s · {run.started:%Y-%m-%d %H:%M} UTC"
+    else:
+        bundle = run.source.removeprefix("bundle:").rstrip("/").rsplit("/", 1)[-1]
+        text = f"{len(run.checks)} checks replayed from the bundle {bundle} · {run.started:%Y-%m-%d %H:%M} UTC"
     return text + (f" · {', '.join(failed)}" if failed else "")
 
 
