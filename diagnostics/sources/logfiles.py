@@ -131,8 +131,8 @@ def blocks(stream: BinaryIO, size: int = BLOCK) -> Iterator[tuple[bytearray, int
     readinto = getattr(stream, "readinto", None)
     while True:
         if have + size > len(buf):  # a carried entry as long as the buffer: make room
-            buf.extend(bytes(size))
             view.release()
+            buf.extend(bytes(have + size - len(buf)))
             view = memoryview(buf)
         if readinto is not None:
             n = readinto(view[have : have + size]) or 0
@@ -155,8 +155,9 @@ def blocks(stream: BinaryIO, size: int = BLOCK) -> Iterator[tuple[bytearray, int
                 have = total
             continue
         yield buf, cut
-        buf[: total - cut] = view[cut:total]
-        have = total - cut
+        tail = bytes(view[cut:total])  # the carried entry, moved to the front (a copy: the ranges may overlap)
+        buf[: len(tail)] = tail
+        have = len(tail)
 
 
 class _Range:

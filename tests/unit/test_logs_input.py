@@ -157,3 +157,19 @@ def test_catalogue_anchors_cover_the_quiet_texts():
     for sig in signatures.CATALOGUE:
         for kind in sig.quiet_in:
             assert set(sig.anchors) <= set(signatures.pre_filter_anchors(kind))
+
+
+def test_blocks_carry_an_entry_longer_than_the_buffer():
+    """An entry whose stack trace is longer than two blocks, starting mid-block: every byte is delivered
+    once, in order, in bounded pieces."""
+    import io
+
+    entry = b"2024-05-02 10:00:00,000 ERROR [c.X] (t:null) (logid:) boom\n"
+    trace = b"".join(b"\tat com.cloud.Foo.bar%d(Foo.java:1)\n" % i for i in range(20_000))  # ~700 KB
+    data = entry * 300 + entry + trace + entry * 300
+    out = []
+    for buf, end in logfiles.blocks(io.BytesIO(data), size=64 << 10):
+        out.append(bytes(buf[:end]))
+    assert b"".join(out) == data
+    # where an entry fits, a block ends where the next entry starts; the long one is handed over in pieces
+    assert sum(chunk.endswith(b"boom\n") for chunk in out) >= 2 and max(map(len, out)) <= 2 * (64 << 10)
