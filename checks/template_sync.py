@@ -71,7 +71,8 @@ def syncable(template: Mapping[str, Any]) -> bool:
     """Would template sync copy this template to a store at all (whatever the zone)?"""
     if template.get("direct_download") or template.get("template_type") == "PERHOST":
         return False
-    if (template.get("state") or "Active") != "Active":
+    # listAllSystemVMTemplates takes SYSTEM templates in any state; the others must be Active.
+    if template.get("template_type") != "SYSTEM" and (template.get("state") or "Active") != "Active":
         return False
     return bool(template.get("public") or template.get("featured") or template.get("template_type") == "SYSTEM")
 

@@ -88,6 +88,7 @@ def test_expected_stores_follow_template_sync():
     assert not syncable({**public, "direct_download": 1})
     assert not syncable({**public, "state": "Inactive"})
     assert not syncable({**public, "template_type": "PERHOST"})
+    assert syncable({**system, "state": "Inactive"})  # handleSysTemplateDownload: any state
 
 
 def test_heuristic_rule_store_references():
