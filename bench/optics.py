@@ -5,9 +5,12 @@ in tests/services/snmpsim.py) served by several snmpsim processes on loopback, t
 
 - the baseline: one ``snmpbulkwalk -v2c -Cr25`` per switch and column, one after another (what a shell
   loop over net-snmp does), and
-- csdiag's sweep: ``diagnostics.sources.snmp.sweep`` of the same columns, all switches at once (bounded),
+- csdiag's sweep as the optics check runs it (``diagnostics.sources.snmpcache.sweep``: the direct v2c codec of
+  ``snmpfast``, all switches at once, bounded): *cold* (nothing cached: every column, as the baseline) and
+  *warm* (the next run: the changing columns only, thresholds and the entity tree from the cache),
+- for reference, the previous sweep: the same columns through pysnmp (``fast=False``),
 
-for each N given (default 10 50 200), and prints both times, the ratio and the rows fetched.
+for each N given (default 10 50 200), and prints the times, the ratios to the baseline and the rows fetched.
 
 Between the client and each simulator sits a UDP relay that holds every reply DELAY_MS (default 5 ms,
 ``--delay-ms``): a switch's SNMP agent answers in milliseconds, not in the microseconds of loopback, and
@@ -23,6 +26,7 @@ import asyncio
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from checks import optics_decode as dec  # noqa: E402
-from diagnostics.sources import snmp  # noqa: E402
+from diagnostics.sources import snmp, snmpcache  # noqa: E402
 from tests.services.snmpsim import many, simulators  # noqa: E402
 
 PLATFORM = {"arista": "arista_eos", "cisco": "cisco_ios", "juniper": "juniper_junos", "huawei": "huawei_vrp"}
@@ -99,18 +103,24 @@ def baseline(switches, ports) -> tuple[float, int]:
     return time.perf_counter() - t0, rows
 
 
-def ours(switches, ports, workers: int = 1) -> tuple[float, int]:
+def ours(switches, ports, cache_dir: Path | None = None, fast: bool = True) -> tuple[float, int, int]:
+    """(seconds, rows, switches served from the cache)."""
     jobs = [
         (snmp.Target(name=sw.name, host="127.0.0.1", port=port, community=sw.name, timeout_s=2, retries=1),
          columns(sw.vendor))
         for sw, port in zip(switches, ports, strict=True)
     ]  # fmt: skip
+    kw = {"concurrency": 64, "deadline_s": 600}
     t0 = time.perf_counter()
-    results = snmp.sweep(jobs, concurrency=64, deadline_s=600, workers=workers)
+    if cache_dir is None:
+        results = snmp.sweep(jobs, fast=fast, **kw)
+    else:
+        results = snmpcache.sweep(jobs, dec.STATIC, dec.PAIRS, cache_dir=cache_dir, ttl_s=86400, **kw)
     elapsed = time.perf_counter() - t0
     errors = [r["error"] for r in results.values() if "error" in r]
     assert not errors, errors[:3]
-    return elapsed, sum(len(rows) for r in results.values() for rows in r["columns"].values())
+    rows = sum(len(rows) for r in results.values() for c, rows in r["columns"].items() if c != snmpcache.IF_LAST_CHANGE)
+    return elapsed, rows, sum(1 for r in results.values() if "static_from_cache" in r)
 
 
 def main() -> None:
@@ -120,22 +130,25 @@ def main() -> None:
         delay_ms, args = float(args[1]), args[2:]
     sizes = [int(a) for a in args] or [10, 50, 200]
     print(f"{PROCESSES} snmpsim processes, 48 ports per switch, max-repetitions 25, replies delayed {delay_ms:g} ms")
-    print(f"{'switches':>8} {'net-snmp loop':>14} {'csdiag sweep':>13} {'ratio':>7} {'2 workers':>10} {'rows':>8}")
+    print(f"{'switches':>8} {'net-snmp loop':>14} {'pysnmp sweep':>13} {'cold':>8} {'ratio':>6} {'warm':>8} "
+          f"{'ratio':>6} {'rows':>7} {'cached':>7}")  # fmt: skip
     for n in sizes:
         switches = many(n)
         groups = [[(sw.name, sw) for sw in switches[i::PROCESSES]] for i in range(PROCESSES)]
-        with simulators([g for g in groups if g]) as sims:
+        with simulators([g for g in groups if g]) as sims, tempfile.TemporaryDirectory() as cache:
             relays = {sim.port: Relay(sim.port, delay_ms / 1000) for sim in sims}
             port_of = {c: relays[sim.port].port for sim in sims for c in sim.communities}
             ports = [port_of[sw.name] for sw in switches]
             ours(switches[:2], ports[:2])  # warm-up: imports and the simulators' first answers
             t_base, rows_base = baseline(switches, ports)
-            t_ours, rows_ours = ours(switches, ports)
-            t_two, _ = ours(switches, ports, workers=2)
+            t_py, _, _ = ours(switches, ports, fast=False)
+            t_cold, rows, _ = ours(switches, ports, Path(cache))
+            t_warm, _, cached = ours(switches, ports, Path(cache))
             for relay in relays.values():
                 relay.close()
-        print(f"{n:>8} {t_base:>13.2f}s {t_ours:>12.2f}s {t_base / t_ours:>6.1f}× {t_two:>9.2f}s {rows_ours:>8}"
-              + ("" if rows_base == rows_ours else f"  (net-snmp rows {rows_base})"))  # fmt: skip
+        print(f"{n:>8} {t_base:>13.2f}s {t_py:>12.2f}s {t_cold:>7.2f}s {t_base / t_cold:>5.1f}× {t_warm:>7.2f}s "
+              f"{t_base / t_warm:>5.1f}× {rows:>7} {cached:>7}"
+              + ("" if rows_base == rows else f"  (net-snmp rows {rows_base})"), flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
