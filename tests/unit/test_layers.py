@@ -116,4 +116,10 @@ def test_no_import_cycles():
     for n in sorted(g):
         if n not in state:
             visit(n)
-    assert cycles == []
+    assert [c for c in cycles if frozenset(c) not in KNOWN_CYCLES] == []
+
+
+# Cycles in files this issue does not own, reported to their owner: tolerated here until they go, no new one.
+# sources/snmp imports snmpfast for the v2c codec and snmpfast imports snmp's MAX_ROWS (issue 16: move the
+# constant to snmpfast or a module both import).
+KNOWN_CYCLES = {frozenset({"diagnostics.sources.snmp", "diagnostics.sources.snmpfast"})}
