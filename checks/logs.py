@@ -360,6 +360,7 @@ class _Aggregate:
     logids: set[str] = field(default_factory=set)
     sources: dict[str, int] = field(default_factory=dict)
     template: str | None = None
+    message: str = ""  # the first line's message: what a class fallback's finding says it logged
 
 
 def _target(subj: Mapping[str, str], file: Mapping[str, Any]) -> str:
@@ -391,6 +392,8 @@ def _describe(agg: _Aggregate) -> str:
         extra = f" (HTTP {facts['http_status']})"
     elif "reason" in facts:
         extra = f" ({facts['reason']})"
+    if agg.signature.category and agg.message:  # a class's fallback: what the line itself said
+        extra = f": {agg.message[:160]}" + ("…" if len(agg.message) > 160 else "")
     return agg.signature.title + extra
 
 
@@ -433,10 +436,10 @@ def evaluate(raw: RawEvidence, params: LogsParams) -> Iterator[Finding]:
             agg = aggs.get((cls.code, target))
             if agg is None:
                 agg = aggs[(cls.code, target)] = _Aggregate(
-                    cls.code, target, cls.signature, dict(cls.facts), template=subj.get("template")
+                    cls.code, target, cls.signature, dict(cls.facts), template=subj.get("template"), message=p.message
                 )
             elif cls.signature.severity.rank > agg.signature.severity.rank:
-                agg.signature, agg.facts = cls.signature, dict(cls.facts)
+                agg.signature, agg.facts, agg.message = cls.signature, dict(cls.facts), p.message
             agg.count += 1
             if p.time:
                 agg.first = min(agg.first or p.time, p.time)

@@ -173,3 +173,14 @@ def test_blocks_carry_an_entry_longer_than_the_buffer():
     assert b"".join(out) == data
     # where an entry fits, a block ends where the next entry starts; the long one is handed over in pieces
     assert sum(chunk.endswith(b"boom\n") for chunk in out) >= 2 and max(map(len, out)) <= 2 * (64 << 10)
+
+
+def test_a_class_fallback_finding_says_what_the_line_said(tmp_path):
+    path = tmp_path / "cloud.log"
+    path.write_text(
+        "2025-03-11T20:53:36,178 WARN  [storage.resource.NfsSecondaryStorageResource] (main:[]) No DNS entry "
+        "found during configuration of NfsSecondaryStorage\n"
+    )
+    raw = logs.scan_paths([str(path)], "2000-01-01", "UTC")
+    [f] = [f for f in logs.evaluate(raw, LogsParams()) if f.code == "SSVM_ERROR"]
+    assert f.severity is Severity.WARN and "No DNS entry found during configuration" in f.summary
