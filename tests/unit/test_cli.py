@@ -110,6 +110,20 @@ def test_the_contrib_schedules_call_options_that_exist():
         for line in (ROOT / "contrib/csdiag.cron").read_text().splitlines()
         if line.startswith("30 ")
     ]
+    textfile = [
+        line.split("; set +a; ", 1)[1]
+        for line in (ROOT / "contrib/csdiag.cron").read_text().splitlines()
+        if line.startswith("*/15 ")
+    ]
+    assert len(textfile) == 1
+    from typer.testing import CliRunner
+
+    from diagnostics.cli import app
+
+    argv = shlex.split(textfile[0].split(" 2>", 1)[0])[1:]
+    assert argv[:2] == ["--quiet", "triage"]
+    help_text = CliRunner().invoke(app, ["triage", "--help"]).output
+    assert all(a in help_text for a in argv[2:] if a.startswith("--"))
     help_text = run_cli("report", "--help").stdout
     for command in commands:
         argv = shlex.split(command.split(">", 1)[0])
