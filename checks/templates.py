@@ -126,15 +126,16 @@ STORES_SQL = (
     "JOIN data_center z ON z.id = s.data_center_id AND z.removed IS NULL AND z.allocation_state = 'Enabled' "
     "WHERE s.role = 'Image' AND s.removed IS NULL ORDER BY s.id"
 )
-# Only the checksums that are not of a valid form leave the database; checksum_problem() says why.
+# The valid forms, as a regular expression (documentation and tests; the check applies checksum_problem()).
 VALID_CHECKSUM = (
     r"^(\{MD5\})?[0-9a-f]{32}$|^\{SHA-1\}[0-9a-f]{40}$|^\{SHA-224\}[0-9a-f]{56}$|"
     r"^\{SHA-256\}[0-9a-f]{64}$|^\{SHA-384\}[0-9a-f]{96}$|^\{SHA-512\}[0-9a-f]{128}$"
 )
+# Every registered checksum is read (vm_template is small) and judged by checksum_problem(): a REGEXP over
+# CAST(… AS BINARY) for case-sensitivity is rejected by MySQL 8.0.22+ (ER_CHARACTER_SET_MISMATCH).
 CHECKSUM_SQL = (
-    "SELECT id, name, uuid, checksum FROM vm_template "
-    "WHERE removed IS NULL AND checksum IS NOT NULL AND checksum <> '' "
-    "AND NOT (CAST(checksum AS BINARY) REGEXP %s) ORDER BY id"
+    "SELECT id, name, uuid, checksum FROM vm_template WHERE removed IS NULL AND checksum IS NOT NULL "
+    "AND checksum <> '' ORDER BY id"
 )
 _CHUNK = 500
 
@@ -211,7 +212,6 @@ def _plan(db: Any, columns: Mapping[str, set[str]]) -> dict[str, str]:
     queries = {
         "stores": STORES_SQL.format(readonly=readonly),
         "all_stores": template_sync.ALL_STORES_SQL.format(readonly=readonly),
-        "checksums": CHECKSUM_SQL,
     }
     if "version" in columns:
         queries["version"] = VERSION_SQL
@@ -237,7 +237,6 @@ def collect(ctx: CheckContext[TemplatesParams]) -> RawEvidence:
         ctx,
         required=REQUIRED,
         plan=_plan,
-        args={"checksums": (VALID_CHECKSUM,)},
         optional_tables=OPTIONAL_TABLES,
         gather=gather,
     )
@@ -327,8 +326,12 @@ def _gather(db: Any, columns: Mapping[str, set[str]], data: dict[str, Any], para
             "problem_rows": problem_sql.format(ids="<ids>"),
         }
     )
+    data["sql"]["checksums"] = CHECKSUM_SQL
+    # Only the checksums that can never match are kept as evidence.
+    checksums = [r for r in db.stream(CHECKSUM_SQL) if checksum_problem(str(r["checksum"])) is not None]
     results.update(
         {
+            "checksums": checksums,
             "problem_rows": _chunked(db, problem_sql, with_problems),
             "missing": missing[: params.max_missing + 1],
             "zone_hypervisors": {str(z): sorted(h) for z, h in hypervisors.items()},
