@@ -134,9 +134,9 @@ VALID_CHECKSUM = (
 # Every registered checksum is read (vm_template is small) and judged by checksum_problem(): a REGEXP over
 # CAST(… AS BINARY) for case-sensitivity is rejected by MySQL 8.0.22+ (ER_CHARACTER_SET_MISMATCH).
 CHECKSUM_SQL = (
-    "SELECT id, name, uuid, checksum FROM vm_template WHERE removed IS NULL AND checksum IS NOT NULL "
-    "AND checksum <> '' ORDER BY id"
+    "SELECT id, checksum FROM vm_template WHERE removed IS NULL AND checksum IS NOT NULL AND checksum <> '' ORDER BY id"
 )
+CHECKSUM_ROWS_SQL = "SELECT id, name, uuid, checksum FROM vm_template WHERE id IN ({ids}) ORDER BY id"
 _CHUNK = 500
 
 REQUIRED = {
@@ -326,9 +326,10 @@ def _gather(db: Any, columns: Mapping[str, set[str]], data: dict[str, Any], para
             "problem_rows": problem_sql.format(ids="<ids>"),
         }
     )
-    data["sql"]["checksums"] = CHECKSUM_SQL
-    # Only the checksums that can never match are kept as evidence.
-    checksums = [r for r in db.stream(CHECKSUM_SQL) if checksum_problem(str(r["checksum"])) is not None]
+    data["sql"]["checksums"] = CHECKSUM_ROWS_SQL.format(ids="<ids>")
+    # Only the checksums that can never match are kept as evidence (with the template's name).
+    bad = [int(r["id"]) for r in db.stream(CHECKSUM_SQL) if checksum_problem(str(r["checksum"])) is not None]
+    checksums = _chunked(db, CHECKSUM_ROWS_SQL, bad)
     results.update(
         {
             "checksums": checksums,
