@@ -4,7 +4,7 @@ commands on :data:`diagnostics.cli.app.app` when imported."""
 
 from __future__ import annotations
 
-from diagnostics.cli import config, gate, image, logs, mtu, reach, report, triage  # noqa: F401  (registration)
+from diagnostics.cli import api, config, gate, image, logs, mtu, reach, report, triage  # noqa: F401  (registration)
 from diagnostics.cli.app import app, main
 
 __all__ = ["app", "main"]

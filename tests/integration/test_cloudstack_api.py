@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
@@ -200,3 +203,30 @@ def test_run_diagnostics_from_the_ssvm_namespace_sees_the_real_path_mtu(
     # the router between them answers "Frag needed" with its next-hop MTU, and ping says so
     assert jumbo_to_store.exitcode == 1 and "Frag needed and DF set (mtu = 1500)" in jumbo_to_store.stdout
     assert small_to_store.exitcode == 0
+
+
+def test_csdiag_api_ping_through_the_cli(endpoint: str, tmp_path: Path) -> None:
+    from tests.conftest import run_cli, write_config
+
+    env = {**os.environ, "CSDIAG_API_SECRET": SECRET}
+    admin = write_config(
+        tmp_path / "admin.toml",
+        f'[cloudstack.api]\nendpoint = "{endpoint}"\napi_key = "{KEY}"\nsecret_key_env = "CSDIAG_API_SECRET"\n',
+    )
+    out = run_cli("api", "ping", "--config", str(admin), "--json", env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    assert doc["version"] == "4.22.0.0" and all(doc["allowed"].values())
+    assert SECRET not in out.stdout + out.stderr
+    user = write_config(
+        tmp_path / "user.toml",
+        f'[cloudstack.api]\nendpoint = "{endpoint}"\napi_key = "userkey"\nsecret_key_env = "CSDIAG_API_SECRET"\n',
+    )
+    limited = run_cli("api", "ping", "--config", str(user), env={**env, "CSDIAG_API_SECRET": "usersecret"}, timeout=60)
+    assert limited.returncode == 1 and "not allowed: " in limited.stdout and "runDiagnostics" in limited.stdout
+    wrong = run_cli("api", "ping", "--config", str(admin), env={**env, "CSDIAG_API_SECRET": "nope"}, timeout=60)
+    assert wrong.returncode == 3 and "AuthFailed" in wrong.stderr and "nope" not in wrong.stderr
+    unset = run_cli(
+        "api", "ping", "--config", str(admin), env={k: v for k, v in env.items() if k != "CSDIAG_API_SECRET"}
+    )
+    assert unset.returncode == 64 and "CSDIAG_API_SECRET" in unset.stderr
