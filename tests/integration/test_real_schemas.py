@@ -29,12 +29,22 @@ CHECKSUM_ERROR = (
 ABOVE_INFO = {"WARN", "UNKNOWN", "CRIT"}
 
 
-@pytest.fixture(params=VERSIONS)
-def vsite(request, mariadb) -> Site:
-    version = request.param
+def _site(mariadb, version: str) -> Site:
     site = Site(mariadb, mariadb.create_cloud_db(version=version))
     site.label = version  # type: ignore[attr-defined]
     return site
+
+
+@pytest.fixture(params=VERSIONS)
+def vsite(request, mariadb) -> Site:
+    """Every recorded schema: for the healthy install, the classic faults and the read-only proofs."""
+    return _site(mariadb, request.param)
+
+
+@pytest.fixture(params=("4.18", "main"))
+def esite(request, mariadb) -> Site:
+    """The oldest and the newest schema (the suite stays fast): for the new codes' finer cases."""
+    return _site(mariadb, request.param)
 
 
 def healthy(site: Site) -> dict[str, int]:
@@ -128,27 +138,27 @@ def test_each_fault_gives_its_finding(vsite, tmp_path, db_env):
     assert 'UI status: "40% Downloaded"' in slow["evidence"][0]["text"]
 
 
-def test_ssvm_on_an_old_systemvm_template(vsite, tmp_path, db_env):
-    ids = healthy(vsite)
-    old = vsite.system_template("4.17.0")
-    vsite.setting("router.template.kvm", vsite.value("SELECT name FROM vm_template WHERE id = %s", ids["sysvm"]), "")
-    vsite.setting("minreq.sysvmtemplate.version", SYSVM[vsite.label], "4.10.0")  # type: ignore[attr-defined]
-    vsite.sql("UPDATE vm_instance SET vm_template_id = %s WHERE instance_name = 's-1-VM'", old)
-    vsite.sql("UPDATE host SET version = '4.17.2.0' WHERE name = 's-1-VM'")
+def test_ssvm_on_an_old_systemvm_template(esite, tmp_path, db_env):
+    ids = healthy(esite)
+    old = esite.system_template("4.17.0")
+    esite.setting("router.template.kvm", esite.value("SELECT name FROM vm_template WHERE id = %s", ids["sysvm"]), "")
+    esite.setting("minreq.sysvmtemplate.version", SYSVM[esite.label], "4.10.0")  # type: ignore[attr-defined]
+    esite.sql("UPDATE vm_instance SET vm_template_id = %s WHERE instance_name = 's-1-VM'", old)
+    esite.sql("UPDATE host SET version = '4.17.2.0' WHERE name = 's-1-VM'")
     for tid in (old,):
-        vsite.ref(tid, ids["store"], minutes_ago=3000)
-    _, findings = triage(vsite, tmp_path, db_env, only="ssvm")
+        esite.ref(tid, ids["store"], minutes_ago=3000)
+    _, findings = triage(esite, tmp_path, db_env, only="ssvm")
     [f] = [f for f in findings if f["severity"] in ABOVE_INFO]
     assert (f["code"], f["severity"]) == ("SYSTEMVM_TEMPLATE_MISMATCH", "CRIT")
     assert "4.17.0" in f["summary"] and "4.17.2.0" in f["summary"]
 
 
-def test_upgrade_that_could_not_register_the_systemvm_template(vsite, tmp_path, db_env):
-    ids = healthy(vsite)
-    newer = SYSVM[vsite.label].split(".")  # type: ignore[attr-defined]
+def test_upgrade_that_could_not_register_the_systemvm_template(esite, tmp_path, db_env):
+    ids = healthy(esite)
+    newer = SYSVM[esite.label].split(".")  # type: ignore[attr-defined]
     need = f"{newer[0]}.{int(newer[1]) + 1}.0"
-    vsite.setting("minreq.sysvmtemplate.version", need, "4.10.0")
-    _, findings = triage(vsite, tmp_path, db_env, only="ssvm")
+    esite.setting("minreq.sysvmtemplate.version", need, "4.10.0")
+    _, findings = triage(esite, tmp_path, db_env, only="ssvm")
     got = sorted((f["code"], f["target"]) for f in findings if f["severity"] in ABOVE_INFO)
     assert got == [
         ("SYSTEMVM_TEMPLATE_MISMATCH", "setting router.template.kvm"),
@@ -156,22 +166,22 @@ def test_upgrade_that_could_not_register_the_systemvm_template(vsite, tmp_path, 
     ]
 
 
-def test_agent_states(vsite, tmp_path, db_env):
-    healthy(vsite)
-    label = vsite.label  # type: ignore[attr-defined]
+def test_agent_states(esite, tmp_path, db_env):
+    healthy(esite)
+    label = esite.label  # type: ignore[attr-defined]
     zones = {}
     for status in ("Connecting", "Disconnected", "Down"):
-        z = vsite.zone(f"z-{status}")
-        vsite.store(z, f"nfs-{status}")
-        vsite.ssvm(z, f"s-{status}-VM", agent_status=status, agent_version=CURRENT[label])
+        z = esite.zone(f"z-{status}")
+        esite.store(z, f"nfs-{status}")
+        esite.ssvm(z, f"s-{status}-VM", agent_status=status, agent_version=CURRENT[label])
         zones[status] = z
-    z = vsite.zone("z-orphan")
-    vsite.ssvm(z, "s-orphan-VM", mgmt_server=False, agent_version=CURRENT[label])
+    z = esite.zone("z-orphan")
+    esite.ssvm(z, "s-orphan-VM", mgmt_server=False, agent_version=CURRENT[label])
     zones["orphan"] = z
-    z = vsite.zone("z-maint")
-    vsite.ssvm(z, "s-maint-VM", resource_state="Maintenance", agent_version=CURRENT[label])
+    z = esite.zone("z-maint")
+    esite.ssvm(z, "s-maint-VM", resource_state="Maintenance", agent_version=CURRENT[label])
     zones["maint"] = z
-    _, findings = triage(vsite, tmp_path, db_env, only="ssvm")
+    _, findings = triage(esite, tmp_path, db_env, only="ssvm")
     got = {f["target"]: f["severity"] for f in findings if f["code"] == "SSVM_AGENT_NOT_UP"}
     assert got == {
         f'ssvm s-Connecting-VM (zone {zones["Connecting"]} "z-Connecting")': "WARN",
@@ -204,15 +214,15 @@ def _pem(days: float) -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode()
 
 
-def test_direct_download_certificates(vsite, tmp_path, db_env):
-    ids = healthy(vsite)
+def test_direct_download_certificates(esite, tmp_path, db_env):
+    ids = healthy(esite)
     z = ids["zone"]
-    host = vsite.value("SELECT id FROM host WHERE name = 'kvm-1'")
-    vsite.certificate(z, "ok", _pem(300), [host])
-    soon = vsite.certificate(z, "soon", _pem(10), [host])
-    gone = vsite.certificate(z, "gone", _pem(-3), [host])
-    vsite.kvm_host(z, "kvm-2")
-    _, findings = triage(vsite, tmp_path, db_env, only="templates")
+    host = esite.value("SELECT id FROM host WHERE name = 'kvm-1'")
+    esite.certificate(z, "ok", _pem(300), [host])
+    soon = esite.certificate(z, "soon", _pem(10), [host])
+    gone = esite.certificate(z, "gone", _pem(-3), [host])
+    esite.kvm_host(z, "kvm-2")
+    _, findings = triage(esite, tmp_path, db_env, only="templates")
     got = sorted((f["code"], f["severity"], f["target"]) for f in findings if f["severity"] in ABOVE_INFO)
     missing = [g for g in got if g[0] == "DIRECT_DOWNLOAD_CERT_MISSING"]
     assert [g for g in got if g[0] == "DIRECT_DOWNLOAD_CERT_EXPIRING"] == [
@@ -223,15 +233,15 @@ def test_direct_download_certificates(vsite, tmp_path, db_env):
     assert "BEGIN CERTIFICATE" not in json.dumps(findings)
 
 
-def test_read_only_store_and_selectors(vsite, tmp_path, db_env):
-    ids = healthy(vsite)
+def test_read_only_store_and_selectors(esite, tmp_path, db_env):
+    ids = healthy(esite)
     z = ids["zone"]
-    ro = vsite.store(z, "kvm-zone-ro", readonly=1)
-    for tid in vsite.builtin_ids("KVM"):
-        vsite.ref(tid, ro, minutes_ago=3000)
-    t = vsite.template("still-downloading")
-    vsite.ref(t, ids["store"], minutes_ago=2000)
-    vsite.ref(
+    ro = esite.store(z, "kvm-zone-ro", readonly=1)
+    for tid in esite.builtin_ids("KVM"):
+        esite.ref(tid, ro, minutes_ago=3000)
+    t = esite.template("still-downloading")
+    esite.ref(t, ids["store"], minutes_ago=2000)
+    esite.ref(
         t,
         ro,
         download_state="DOWNLOAD_IN_PROGRESS",
@@ -242,13 +252,13 @@ def test_read_only_store_and_selectors(vsite, tmp_path, db_env):
         error_str="70% Downloaded",
         minutes_ago=1,
     )
-    if "heuristics" in _tables(vsite):
-        ro_uuid = vsite.value("SELECT uuid FROM image_store WHERE id = %s", ro)
-        vsite.heuristic(z, f"secondaryStorages.filter(s => s.id == '{ro_uuid}')[0].id")
-    _, findings = triage(vsite, tmp_path, db_env, only="templates")
+    if "heuristics" in _tables(esite):
+        ro_uuid = esite.value("SELECT uuid FROM image_store WHERE id = %s", ro)
+        esite.heuristic(z, f"secondaryStorages.filter(s => s.id == '{ro_uuid}')[0].id")
+    _, findings = triage(esite, tmp_path, db_env, only="templates")
     got = sorted(f["target"] for f in findings if f["code"] == "IMAGE_STORE_READ_ONLY_TARGET")
     expected = [f'store {ro} "kvm-zone-ro"']
-    if "heuristics" in _tables(vsite):
+    if "heuristics" in _tables(esite):
         expected.append(f'storage selector 1 "templates-rule" (zone {z}, TEMPLATE)')
     assert got == sorted(expected)
     assert loud([f for f in findings if f["code"] != "IMAGE_STORE_READ_ONLY_TARGET"]) == []
@@ -258,12 +268,12 @@ def _tables(site: Site) -> set[str]:
     return {t for t in ("heuristics", "direct_download_certificate") if site.columns(t)}
 
 
-def test_new_store_without_public_templates(vsite, tmp_path, db_env):
-    ids = healthy(vsite)
-    new = vsite.store(ids["zone"], "kvm-zone-nfs2", age_days=2)
-    _, findings = triage(vsite, tmp_path, db_env, only="templates")
+def test_new_store_without_public_templates(esite, tmp_path, db_env):
+    ids = healthy(esite)
+    new = esite.store(ids["zone"], "kvm-zone-nfs2", age_days=2)
+    _, findings = triage(esite, tmp_path, db_env, only="templates")
     got = sorted((f["target"], f["severity"]) for f in findings if f["code"] == "TEMPLATE_SYNC_INCOMPLETE")
-    names = {tid: vsite.value("SELECT name FROM vm_template WHERE id = %s", tid) for tid in vsite.builtin_ids("KVM")}
+    names = {tid: esite.value("SELECT name FROM vm_template WHERE id = %s", tid) for tid in esite.builtin_ids("KVM")}
     names[ids["public"]] = "debian-12"
     assert got == sorted((f'template {t} "{n}" @ store {new} "kvm-zone-nfs2"', "WARN") for t, n in names.items())
     sample = next(f for f in findings if f["code"] == "TEMPLATE_SYNC_INCOMPLETE")
@@ -406,23 +416,23 @@ def test_only_full_group_by(mariadb, tmp_path, db_env):
     ]
 
 
-def test_kvm_only_cloud_and_null_destroyed(vsite, tmp_path, db_env):
+def test_kvm_only_cloud_and_null_destroyed(esite, tmp_path, db_env):
     """No finding for the XenServer, VMware, Hyper-V, LXC or Ovm3 defaults in a KVM-only cloud; a copy whose
     ``destroyed`` is NULL (the column's default in CloudStack's schema) counts as live."""
-    ids = healthy(vsite)
-    second = vsite.store(ids["zone"], "kvm-zone-nfs2", age_days=3)
-    for tid in [*vsite.builtin_ids("KVM"), ids["public"]]:
-        vsite.ref(tid, second, destroyed=None, minutes_ago=2000)
-    _, findings = triage(vsite, tmp_path, db_env)
+    ids = healthy(esite)
+    second = esite.store(ids["zone"], "kvm-zone-nfs2", age_days=3)
+    for tid in [*esite.builtin_ids("KVM"), ids["public"]]:
+        esite.ref(tid, second, destroyed=None, minutes_ago=2000)
+    _, findings = triage(esite, tmp_path, db_env)
     assert loud(findings) == []
-    others = {t for hv in ("XenServer", "VMware", "Hyperv", "LXC", "Ovm3") for t in vsite.builtin_ids(hv)}
+    others = {t for hv in ("XenServer", "VMware", "Hyperv", "LXC", "Ovm3") for t in esite.builtin_ids(hv)}
     assert others and not any(f"template {t} " in f["target"] for t in others for f in findings)
 
 
-def test_systemvm_checksum_without_its_prefix(vsite, tmp_path, db_env):
+def test_systemvm_checksum_without_its_prefix(esite, tmp_path, db_env):
     """A SHA-512 digest registered without {SHA-512} reads as MD5 and can never match."""
-    ids = healthy(vsite)
-    vsite.sql("UPDATE vm_template SET checksum = %s WHERE id = %s", "9d" * 64, ids["sysvm"])
-    _, findings = triage(vsite, tmp_path, db_env, only="templates")
+    ids = healthy(esite)
+    esite.sql("UPDATE vm_template SET checksum = %s WHERE id = %s", "9d" * 64, ids["sysvm"])
+    _, findings = triage(esite, tmp_path, db_env, only="templates")
     [f] = [f for f in findings if f["severity"] in ABOVE_INFO]
     assert f["code"] == "TEMPLATE_CHECKSUM_INVALID" and "looks like SHA-512" in f["summary"]
