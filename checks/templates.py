@@ -613,11 +613,19 @@ def _judge_checksum(row: Mapping[str, Any], data: Mapping[str, Any]) -> Finding 
 def _missing(
     rows: list[Mapping[str, Any]], now: datetime, data: Mapping[str, Any], params: TemplatesParams
 ) -> Iterator[Finding]:
+    # 4.19+: a storage selector (heuristics) may direct templates to one store of its zone; its JavaScript is
+    # not evaluated here, so a copy missing in such a zone is reported as INFO only.
+    selected = {
+        int(h["zone_id"])
+        for h in data["results"].get("heuristics", [])
+        if str(h.get("type") or "").upper() in ("TEMPLATE", "ISO")
+    }
     for row in rows[: params.max_missing]:
         kind = "system" if row.get("template_type") == "SYSTEM" else ("public" if row.get("public") else "featured")
         created = cloudstack_db.parse_db_time(row.get("store_created"))
         age = _minutes(now, created) if created else None
         young = age is not None and age < params.sync_grace_minutes
+        directed = int(row["zone_id"]) in selected
         where = (
             f"every store of a zone with {row.get('hypervisor_type')} hosts"
             if row.get("cross_zones") or row.get("template_type") in ("SYSTEM", "BUILTIN")
@@ -626,13 +634,15 @@ def _missing(
         yield Finding(
             check=NAME,
             code="TEMPLATE_SYNC_INCOMPLETE",
-            severity=Severity.INFO if young else Severity.WARN,
+            severity=Severity.INFO if young or directed else Severity.WARN,
             target=target_of(row),
             summary=f"the {kind} template is not on this store although template sync copies it to {where}"
             + (f" (store added {_fmt_age(age)} ago)" if age is not None else ""),
             details="Template sync runs when the zone's SSVM agent connects and copies public, featured and system "
             "templates to each writable image store; a store that stays without them was added while no SSVM was "
-            "Up, or its downloads failed." + (" The store is new: sync may still be running." if young else ""),
+            "Up, or its downloads failed."
+            + (" The store is new: sync may still be running." if young else "")
+            + (" A storage selector of this zone may direct the template to another store." if directed else ""),
             evidence=(
                 cloudstack_db.row_evidence(
                     data["target"],

@@ -436,3 +436,18 @@ def test_systemvm_checksum_without_its_prefix(esite, tmp_path, db_env):
     _, findings = triage(esite, tmp_path, db_env, only="templates")
     [f] = [f for f in findings if f["severity"] in ABOVE_INFO]
     assert f["code"] == "TEMPLATE_CHECKSUM_INVALID" and "looks like SHA-512" in f["summary"]
+
+
+def test_store_left_out_by_a_storage_selector_is_not_an_alarm(mariadb, tmp_path, db_env):
+    """4.19+: a TEMPLATE selector directs new templates to one store; the other store of the zone lacking them
+    is INFO (csdiag does not run the selector's JavaScript), and a rule naming a good store is no finding."""
+    site = _site(mariadb, "main")
+    ids = healthy(site)
+    second = site.store(ids["zone"], "kvm-zone-nfs2", age_days=2)
+    store_uuid = site.value("SELECT uuid FROM image_store WHERE id = %s", ids["store"])
+    site.heuristic(ids["zone"], f"secondaryStorages.filter(s => s.id == '{store_uuid}')[0].id")
+    _, findings = triage(site, tmp_path, db_env, only="templates")
+    assert loud(findings) == []
+    sync = [f for f in findings if f["code"] == "TEMPLATE_SYNC_INCOMPLETE"]
+    assert sync and all(f["severity"] == "INFO" and f"store {second} " in f["target"] for f in sync)
+    assert "storage selector" in sync[0]["details"]
