@@ -69,6 +69,12 @@ def healthy(site: Site) -> dict[str, int]:
     site.ssvm(z, "s-1-VM", template_id=sysvm, connected_days=3, agent_version=CURRENT[label])
     site.setting("ping.interval", None, "60")
     site.setting("ping.timeout", None, "2.5")
+    # configuration.scope: the ConfigKey.Scope name up to 4.20, a bitmask from 4.21 (Zone = 1 << 1)
+    zone_scope: str | int = 2 if label in ("4.22", "main") else "Zone"
+    site.setting("secondary.storage.capacity.threshold", None, "0.90", scope=zone_scope)
+    site.setting("zone.secstorage.capacity.notificationthreshold", None, "0.75", scope=zone_scope)
+    site.setting("secstorage.vm.mtu.size", None, "1500")
+    site.setting("max.template.iso.size", None, "50")
     return {"zone": z, "store": store, "sysvm": sysvm, "private": private, "public": public, "direct": direct}
 
 
@@ -92,6 +98,8 @@ def test_healthy_install_is_quiet(vsite, tmp_path, db_env):
     assert r.returncode == 0
     version = next(f for f in findings if f["code"] == "CLOUDSTACK_VERSION")
     assert CURRENT[vsite.label] in version["summary"]  # type: ignore[attr-defined]
+    settings = next(f for f in findings if f["code"] == "CLOUDSTACK_SETTINGS")
+    assert "secondary.storage.capacity.threshold=0.90" in settings["summary"]
 
 
 def test_each_fault_gives_its_finding(vsite, tmp_path, db_env):
