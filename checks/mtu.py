@@ -264,7 +264,7 @@ def _ssvm_mtu(data: Mapping[str, Any]) -> Iterator[Finding]:
                 "packets: the SSVM talks to secondary storage with small frames",
                 metrics=(Metric(name="ssvm_mtu_bytes", value=value, unit="B", warn=required, direction="lower"),),
                 remediation=f"Set secstorage.vm.mtu.size to {required} if the storage network is jumbo end to end "
-                "(csdiag mtu proves it), then recreate the SSVM.",
+                "(csdiag mtu check proves it), then recreate the SSVM.",
             )
     names = {int(s["id"]): s["instance_name"] for s in results.get("ssvms", [])}
     for nic in results.get("ssvm_nics", []):
