@@ -151,6 +151,8 @@ def _secret_of(model: BaseModel, name: str, key: str) -> Secret | None:
 class RunSettings(_Strict):
     check_timeout_s: float = Field(60.0, gt=0, le=3600, description="deadline of each check, seconds")
     concurrency: int = Field(8, ge=1, le=64, description="checks run at once")
+    # the name this runner records its runs under in a shared history store (diagnostics.scope)
+    runner: str | None = Field(None, min_length=1, max_length=120, description="runner name; default: host name")
 
 
 class DatabaseSettings(_Strict):
@@ -516,6 +518,13 @@ class ReportSettings(_Strict):
 
     crit_after_runs: int = Field(1, ge=1, le=100)  # a CRIT must persist this many runs in a row, else WARN
     trend_days: int = Field(30, ge=1, le=3650)  # history used for trends and forecasts
+    runner_stale_after: str = "6h"  # report --fleet: a runner whose last run is older is RUNNER_STALE (WARN)
+
+    @field_validator("runner_stale_after")
+    @classmethod
+    def _stale(cls, v: str) -> str:
+        parse_duration(v)
+        return v
 
 
 class EmailSettings(_Strict):

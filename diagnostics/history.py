@@ -21,11 +21,12 @@ from pathlib import Path
 from typing import Any
 
 from diagnostics.correlate import correlate
-from diagnostics.model import Run, Severity, utcnow
+from diagnostics.model import CheckStatus, Run, Severity, utcnow
+from diagnostics.scope import PastRun, Scope, scope_of
 from diagnostics.sources.cursors import Cursor
 from diagnostics.sources.errors import ProtocolError, SourceError, Timeout, Unreachable
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # version → statements that bring a store from the version before it
 MIGRATIONS: dict[int, list[str]] = {
     1: [
@@ -45,6 +46,17 @@ MIGRATIONS: dict[int, list[str]] = {
         "CREATE TABLE csdiag_log_cursors (source VARCHAR(512) NOT NULL, head CHAR(64) NOT NULL, "
         "path VARCHAR(1024) NOT NULL, offset_bytes BIGINT NOT NULL, line_count BIGINT NOT NULL, "
         "updated VARCHAR(40) NOT NULL, PRIMARY KEY (source, head))"
+    ],
+    # a run's scope (diagnostics.scope): its runner and host, the digest of what its checks were configured
+    # to look at, the checks that completed; the subjects of findings (incidents across runners)
+    4: [
+        "ALTER TABLE csdiag_runs ADD COLUMN runner VARCHAR(128)",
+        "ALTER TABLE csdiag_runs ADD COLUMN host VARCHAR(255)",
+        "ALTER TABLE csdiag_runs ADD COLUMN targets_digest VARCHAR(64)",
+        "CREATE INDEX csdiag_runs_runner ON csdiag_runs (runner, finished)",
+        "ALTER TABLE csdiag_findings ADD COLUMN subjects TEXT",
+        "CREATE TABLE csdiag_scope (run_id VARCHAR(64) NOT NULL, check_name VARCHAR(64) NOT NULL, "
+        "status VARCHAR(16) NOT NULL, PRIMARY KEY (run_id, check_name))",
     ],
 }
 
@@ -242,17 +254,82 @@ class History:
         return int(rows[0][0]) if rows else 0
 
     def _migrate(self) -> None:
+        """Bring the store to :data:`SCHEMA_VERSION`. Safe when several runners upgrade at once: the one
+        whose insert of the ``migration_lock`` row succeeds migrates (each version in one transaction where
+        the database has transactional DDL: SQLite, PostgreSQL); the others wait for it, up to three times
+        the store timeout, then refuse clearly. A lock left by a runner that died mid-migration is a
+        half-migrated store: refused with the version it reached, never migrated over blindly."""
+        import time
+
         current = self.version()
         if current > SCHEMA_VERSION:
             raise ProtocolError(
                 f"history store {_safe(self.url)} has schema {current}, newer than this csdiag "
                 f"({SCHEMA_VERSION}): upgrade csdiag"
             )
-        for version in range(current + 1, SCHEMA_VERSION + 1):
-            for statement in MIGRATIONS[version]:
-                self._exec(statement)
-            self._exec("DELETE FROM csdiag_meta WHERE k = 'schema_version'")
-            self._exec("INSERT INTO csdiag_meta (k, v) VALUES ('schema_version', :v)", {"v": str(version)})
+        if current == SCHEMA_VERSION:
+            return
+        if current == 0:
+            self._create_meta()
+        holder = f"{socket.gethostname()}:{os.getpid()}:{utcnow().isoformat()}"
+        if not self._take_lock(holder):
+            deadline = time.monotonic() + 3 * self.timeout_s
+            while time.monotonic() < deadline:
+                time.sleep(0.2)
+                if self.version() >= SCHEMA_VERSION:
+                    return
+            rows = self._exec("SELECT v FROM csdiag_meta WHERE k = 'migration_lock'")
+            raise ProtocolError(
+                f"history store {_safe(self.url)}: schema {self.version()}, being migrated to {SCHEMA_VERSION} by "
+                f"{rows[0][0] if rows else 'another runner'} and not finished within {3 * self.timeout_s:g} s; "
+                "if that runner died, the store is half-migrated: check it, then delete the row "
+                "k = 'migration_lock' from csdiag_meta"
+            )
+        import sqlalchemy as sa
+
+        for version in range(self.version() + 1, SCHEMA_VERSION + 1):
+            try:
+                with self._engine.begin() as conn, _watchdog(conn, 60 * self.timeout_s):
+                    for statement in MIGRATIONS[version]:
+                        if not statement.startswith("CREATE TABLE csdiag_meta "):
+                            conn.execute(sa.text(statement))
+                    conn.execute(sa.text("DELETE FROM csdiag_meta WHERE k = 'schema_version'"))
+                    conn.execute(
+                        sa.text("INSERT INTO csdiag_meta (k, v) VALUES ('schema_version', :v)"), {"v": str(version)}
+                    )
+            except sa.exc.SQLAlchemyError as exc:
+                raise _translate(self.url, exc) from exc
+        # on failure (raised above) the lock stays: the store may be half-migrated (MySQL commits each DDL)
+        self._exec("DELETE FROM csdiag_meta WHERE k = 'migration_lock'")
+
+    def _create_meta(self) -> None:
+        try:
+            self._exec(MIGRATIONS[1][0])
+        except SourceError:
+            if self.version() == 0 and not self._has_meta():
+                raise  # not "another runner created it first"
+
+    def _has_meta(self) -> bool:
+        import sqlalchemy as sa
+
+        try:
+            with self._engine.connect() as conn, _watchdog(conn, self.timeout_s):
+                return bool(sa.inspect(conn).has_table("csdiag_meta"))
+        except sa.exc.SQLAlchemyError as exc:
+            raise _translate(self.url, exc) from exc
+
+    def _take_lock(self, holder: str) -> bool:
+        """Insert the ``migration_lock`` row; False when another runner holds it (the primary key)."""
+        import sqlalchemy as sa
+
+        try:
+            with self._engine.begin() as conn, _watchdog(conn, self.timeout_s):
+                conn.execute(sa.text("INSERT INTO csdiag_meta (k, v) VALUES ('migration_lock', :v)"), {"v": holder})
+            return True
+        except sa.exc.IntegrityError:
+            return False
+        except sa.exc.SQLAlchemyError as exc:
+            raise _translate(self.url, exc) from exc
 
     def record(self, run: Run, cursors: Sequence[CursorUpdate] = ()) -> bool:
         """Store ``run`` — and the log cursors its evaluation reached — in one transaction: all or nothing.
@@ -288,9 +365,10 @@ class History:
 
     @staticmethod
     def _insert(ex: Any, run: Run) -> None:
+        scope = scope_of(run)
         ex(
-            "INSERT INTO csdiag_runs (id, started, finished, tool_version, source, worst, counts) "
-            "VALUES (:id, :s, :f, :v, :src, :w, :c)",
+            "INSERT INTO csdiag_runs (id, started, finished, tool_version, source, worst, counts, runner, host, "
+            "targets_digest) VALUES (:id, :s, :f, :v, :src, :w, :c, :runner, :host, :digest)",
             {
                 "id": run.id,
                 "s": run.started.isoformat(),
@@ -299,12 +377,22 @@ class History:
                 "src": run.source[:500],
                 "w": run.worst.value,
                 "c": json.dumps(run.counts()),
+                "runner": run.runner[:128],
+                "host": run.host[:255],
+                "digest": scope.digest,
             },
         )
+        statuses = {c.name: c.status.value for c in run.checks}
+        for check in sorted(set(statuses) | set(scope.checks)):
+            status = CheckStatus.COMPLETED.value if check in scope.checks else statuses[check]
+            ex(
+                "INSERT INTO csdiag_scope (run_id, check_name, status) VALUES (:r, :ch, :st)",
+                {"r": run.id, "ch": check, "st": status},
+            )
         for f in run.findings:
             ex(
-                "INSERT INTO csdiag_findings (run_id, check_name, code, severity, target, summary) "
-                "VALUES (:r, :ch, :co, :sev, :t, :su)",
+                "INSERT INTO csdiag_findings (run_id, check_name, code, severity, target, summary, subjects) "
+                "VALUES (:r, :ch, :co, :sev, :t, :su, :sj)",
                 {
                     "r": run.id,
                     "ch": f.check,
@@ -312,6 +400,7 @@ class History:
                     "sev": f.severity.value,
                     "t": f.target[:500],
                     "su": f.summary,
+                    "sj": json.dumps(dict(f.subjects)) if f.subjects else None,
                 },
             )
             for m in f.metrics:
@@ -413,29 +502,85 @@ class History:
         return [{"at": r[0], "check": r[1], "target": r[2], "name": r[3], "value": r[4], "unit": r[5]} for r in rows]
 
     def changes(self, run: Run) -> list[Change]:
-        """Each finding of ``run`` as new or still open (since when), plus what the previous run had that
-        this one no longer has (resolved). Only WARN/CRIT/UNKNOWN count as problems."""
-        earlier = [r for r in self.runs() if r["id"] != run.id and r["finished"] <= run.finished.isoformat()]
-        history = [
-            (r["finished"], {key_of(f): f for f in self.findings_of(r["id"]) if f["severity"] in _PROBLEMS})
-            for r in earlier
+        """Each problem of ``run`` as new or still open (since when), plus what earlier runs had that this
+        one covered and no longer sees (resolved): compared only with earlier runs of the same runner, over
+        what each run covered (diagnostics.scope). Only WARN/CRIT/UNKNOWN count as problems."""
+        from diagnostics import scope
+
+        return scope.changes(run, self.past_runs(run.runner, run.finished.isoformat(), exclude=run.id))
+
+    def fleet_runners(self) -> list[tuple[str, str, str, int]]:
+        """(runner, host, its latest finish, runs) for every runner and host that recorded a run."""
+        rows = self._exec(
+            "SELECT runner, host, MAX(finished), COUNT(*) FROM csdiag_runs WHERE runner IS NOT NULL "
+            "GROUP BY runner, host"
+        )
+        return [(str(r[0]), str(r[1] or ""), str(r[2]), int(r[3])) for r in rows]
+
+    def fleet_findings(self) -> list[dict[str, Any]]:
+        """The findings of the latest run per (runner, check) in which that check completed, each with its
+        runner and run: what `report --fleet` merges."""
+        latest = (
+            "SELECT r.runner AS runner, s.check_name AS check_name, MAX(r.finished) AS finished "
+            "FROM csdiag_scope s JOIN csdiag_runs r ON r.id = s.run_id "
+            "WHERE s.status = 'completed' AND r.runner IS NOT NULL GROUP BY r.runner, s.check_name"
+        )
+        rows = self._exec(
+            "SELECT r.runner, r.id, r.finished, f.check_name, f.code, f.severity, f.target, f.summary, f.subjects "
+            f"FROM ({latest}) m JOIN csdiag_runs r ON r.runner = m.runner AND r.finished = m.finished "
+            "JOIN csdiag_scope s ON s.run_id = r.id AND s.check_name = m.check_name AND s.status = 'completed' "
+            "JOIN csdiag_findings f ON f.run_id = r.id AND f.check_name = m.check_name"
+        )
+        return [
+            {
+                "runner": r[0],
+                "run": r[1],
+                "finished": r[2],
+                "check": r[3],
+                "code": r[4],
+                "severity": r[5],
+                "target": r[6],
+                "summary": r[7],
+                "subjects": json.loads(r[8]) if r[8] else {},
+            }
+            for r in rows
         ]
-        out: list[Change] = []
-        current = {f.key: f for f in run.findings if f.severity.value in _PROBLEMS}
-        for k, f in current.items():
-            since, streak = run.finished.isoformat(), 1
-            for finished, past in reversed(history):
-                if k not in past:
-                    break
-                since, streak = finished, streak + 1
-            status = "open" if history and k in history[-1][1] else "new"
-            out.append(Change(status, since, f.severity.value, f.check, f.code, f.target, f.summary, streak))
-        if history:
-            for k, p in history[-1][1].items():
-                if k not in current:
-                    out.append(
-                        Change("resolved", None, p["severity"], p["check"], p["code"], p["target"], p["summary"], 0)
-                    )
+
+    def past_runs(self, runner: str, until: str, exclude: str = "") -> list[PastRun]:
+        """The runs of ``runner`` finished at or before ``until``, oldest first, with their scope and
+        problems. A run recorded before scopes were (schema < 4) covers the checks its findings name."""
+        who = "(r.runner = :runner OR r.runner IS NULL)" if not runner else "r.runner = :runner"
+        p = {"runner": runner, "until": until, "x": exclude}
+        where = f"{who} AND r.finished <= :until AND r.id <> :x"
+        runs = self._exec(
+            f"SELECT r.id, r.finished, r.targets_digest FROM csdiag_runs r WHERE {where} ORDER BY r.finished", p
+        )
+        done: dict[str, set[str]] = {}
+        for run_id, check, status in self._exec(
+            f"SELECT s.run_id, s.check_name, s.status FROM csdiag_scope s JOIN csdiag_runs r ON r.id = s.run_id "
+            f"WHERE {where}",
+            p,
+        ):
+            checks = done.setdefault(run_id, set())
+            if status == CheckStatus.COMPLETED.value:
+                checks.add(check)
+        targets: dict[str, dict[str, set[str]]] = {}
+        problems: dict[str, dict[str, dict[str, Any]]] = {}
+        for run_id, check, code, severity, target, summary in self._exec(
+            "SELECT f.run_id, f.check_name, f.code, f.severity, f.target, f.summary FROM csdiag_findings f "
+            f"JOIN csdiag_runs r ON r.id = f.run_id WHERE {where}",
+            p,
+        ):
+            targets.setdefault(run_id, {}).setdefault(check, set()).add(target)
+            if severity in _PROBLEMS:
+                f = {"check": check, "code": code, "severity": severity, "target": target, "summary": summary}
+                problems.setdefault(run_id, {})[key_of(f)] = f
+        out = []
+        for run_id, finished, digest in runs:
+            named = targets.get(run_id, {})
+            checks = done.get(run_id, set(named))  # no scope rows: an older store's run
+            scope = Scope(runner, digest, {c: frozenset(named.get(c, ())) for c in checks})
+            out.append(PastRun(run_id, finished, scope, problems.get(run_id, {})))
         return out
 
 

@@ -377,6 +377,10 @@ class Run:
     findings: tuple[Finding, ...]
     source: str = "live"  # "live" or "bundle:<path>"
     incidents: tuple[Incident, ...] = ()
+    # who ran it ([run] runner, default the host name) and on which host: the history compares a run only
+    # with earlier runs of the same runner (diagnostics.scope); "" in documents of older versions
+    runner: str = ""
+    host: str = ""
 
     def __post_init__(self) -> None:
         _require_aware(self.started, "run start")
@@ -403,6 +407,8 @@ class Run:
                 "finished": _iso(self.finished),
                 "tool_version": self.tool_version,
                 "source": self.source,
+                "runner": self.runner,
+                "host": self.host,
                 "config": dict(self.config),
                 "checks": [c.to_dict() for c in self.checks],
             },
@@ -425,6 +431,8 @@ class Run:
                 finished=finished,
                 tool_version=r["tool_version"],
                 source=r.get("source", "live"),
+                runner=str(r.get("runner") or ""),
+                host=str(r.get("host") or ""),
                 config=r.get("config", {}),
                 checks=tuple(CheckRun.from_dict(c) for c in r.get("checks", ())),
                 findings=tuple(Finding.from_dict(f) for f in d.get("findings", ())),

@@ -32,6 +32,7 @@ COLUMNS = [
     "since",  # when an open problem was first seen in the unbroken series of runs
     "incident",  # the correlation rule of the incident the finding belongs to
     "rank",  # 1 = look at this first (diagnostics.ranking); empty for resolved rows
+    "runner",  # the runner whose run saw it ([run] runner; report --fleet merges several)
 ]
 _DANGEROUS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -81,13 +82,14 @@ def render(run: Run | Ranked, changes: Sequence[Change] = ()) -> str:
                 "since": mark.since if mark and mark.status == "open" else "",
                 "incident": inc.rule if inc else "",
                 "rank": ranked.rank(f),
+                "runner": f.subjects.get("runner") or ranked.run.runner,
             }
         )
     blank = dict.fromkeys(COLUMNS, "")
     rows += [
         blank
         | {"severity": c.severity, "check": c.check, "code": c.code, "target": c.target, "summary": c.summary}
-        | {"change": "resolved"}
+        | {"change": "resolved", "runner": ranked.run.runner}
         for c in changes
         if c.status == "resolved"
     ]

@@ -12,5 +12,8 @@ from diagnostics.ranking import Ranked, rank
 def render(run: Run | Ranked) -> str:
     ranked = rank(run)
     doc = ranked.run.to_dict()
-    doc["findings"] = [{**f.to_dict(), "rank": ranked.rank(f)} for f in ranked.findings]
+    doc["findings"] = [
+        {**f.to_dict(), "rank": ranked.rank(f), "runner": f.subjects.get("runner") or ranked.run.runner}
+        for f in ranked.findings
+    ]
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"

@@ -118,7 +118,7 @@ def run_selected(cfg: Settings, only: list[str], skip: list[str], bundle: Path |
             log.debug("replaying %s: checks %s", bundle, ", ".join(sorted(names)))
             bar = progress(len(names))
             with bar or _Null():
-                return engine.replay(bundle, cfg, reg, only, skip, progress=bar)
+                return stamp(cfg, engine.replay(bundle, cfg, reg, only, skip, progress=bar))
         checks = reg.select(only, skip)
         engine.resolve_params(cfg, checks)
         cfg.verify_secrets()
@@ -126,9 +126,27 @@ def run_selected(cfg: Settings, only: list[str], skip: list[str], bundle: Path |
         bar = progress(len(checks))
         with bar or _Null():
             run, _ = engine.collect_and_evaluate(cfg, reg, only, skip, progress=bar)
-        return run
+        return stamp(cfg, run)
     except (ConfigError, BundleError) as exc:
         fail(str(exc), code)
+
+
+def stamp(cfg: Settings, run: Run) -> Run:
+    """``run`` with its scope's identity (diagnostics.scope): the runner (``[run] runner``, default the host
+    name) and host unless it carries them (a replayed bundle keeps its own), and the digest of what its
+    checks were configured to look at."""
+    import dataclasses
+    import socket
+
+    from diagnostics import scope
+
+    digest = scope.targets_digest(cfg.model_dump(mode="json"))
+    return dataclasses.replace(
+        run,
+        runner=run.runner or cfg.run.runner or scope.default_runner(),
+        host=run.host or socket.gethostname(),
+        config={**run.config, scope.DIGEST_KEY: run.config.get(scope.DIGEST_KEY) or digest},
+    )
 
 
 def run_one(cfg: Settings, checks: Sequence[Check[Any]]) -> Run:

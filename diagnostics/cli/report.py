@@ -51,14 +51,23 @@ def record(settings: Settings, run: Run) -> Past:
 def report(
     config: ConfigOpt = None,
     from_run: Annotated[
-        Path | None,
+        list[Path] | None,
         typer.Option(
             "--from",
             metavar="FILE",
-            help="A run document (findings.json) to report on instead of running the checks.",
+            help="A run document (findings.json) or bundle to report on instead of running the checks; "
+            "repeat it for several (each recorded under its own runner, reported merged).",
             dir_okay=False,
         ),
     ] = None,
+    fleet: Annotated[
+        bool,
+        typer.Option(
+            "--fleet",
+            help="Merge the latest covering run of every runner in the history store into one report, "
+            "with each runner's freshness (RUNNER_STALE).",
+        ),
+    ] = False,
     output: Annotated[
         Path,
         typer.Option("--output", "-o", metavar="FOLDER", help="Folder for report.html, findings.csv, findings.json."),
@@ -69,12 +78,9 @@ def report(
 ) -> None:
     """HTML + CSV + JSON report files with what changed since the previous run, trends and forecasts
     (history store), incidents and charts; with --email, sent as configured. Exit code: the verdict's."""
-    import json
-
     from diagnostics import trends
     from diagnostics.history import damp
-    from diagnostics.model import ModelError, Severity
-    from diagnostics.model import Run as RunModel
+    from diagnostics.model import Severity
     from diagnostics.ranking import rank
     from diagnostics.registry import parse_names
     from reports import charts, csvfile, html, jsondoc
@@ -84,14 +90,23 @@ def report(
         fail("--email needs an [email] section in the configuration")
     common.check_output_path(output, folder=True)
     password = _email_password(settings) if email else None
-    if from_run is not None:
-        try:
-            run = RunModel.from_dict(json.loads(from_run.read_text(encoding="utf-8")))
-        except (OSError, ValueError, ModelError) as exc:
-            fail(f"{from_run}: {exc}")
+    if fleet and from_run:
+        fail("--fleet reports on the history store: give it without --from")
+    if fleet:
+        run, past = _fleet(settings)
+    elif from_run and len(from_run) > 1:
+        runs = [_read_run(settings, p, only, skip) for p in from_run]
+        for r in runs:
+            record(settings, r)
+        past = Past()
+        run = _merge_documents(settings, runs)
     else:
-        run = common.run_selected(settings, parse_names(only), parse_names(skip), None)
-    past = record(settings, run)
+        if from_run:
+            run = _read_run(settings, from_run[0], only, skip)
+        else:
+            run = common.run_selected(settings, parse_names(only), parse_names(skip), None)
+        _warn_scope(run)
+        past = record(settings, run)
     run = damp(run, past.changes, settings.report.crit_after_runs)
     found = trends.notable(trends.trends(run, past.series))
     pictures = charts.charts(run, past.runs, found)
@@ -119,6 +134,87 @@ def report(
         # the files are written, but the history (new/resolved, trends, cursors) is not: at least UNKNOWN
         raise typer.Exit(Severity.worst([run.worst, Severity.UNKNOWN]).nagios_code)
     raise typer.Exit(run.worst.nagios_code)
+
+
+def _read_run(settings: Settings, path: Path, only: str | None, skip: str | None) -> Run:
+    """A run document (kept as it is, with its runner) or a bundle (evaluated here). A document of an
+    older csdiag without a runner is recorded under ``document:<file name>``, said on stderr."""
+    import dataclasses
+    import json
+
+    from diagnostics.model import ModelError
+    from diagnostics.model import Run as RunModel
+    from diagnostics.registry import parse_names
+
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        fail(f"{path}: {exc.strerror or exc}")
+    try:
+        doc = json.loads(text.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        return common.run_selected(settings, parse_names(only), parse_names(skip), path)  # a bundle
+    try:
+        run = RunModel.from_dict(doc)
+    except ModelError as exc:
+        fail(f"{path}: {exc}")
+    if not run.runner:
+        name = f"document:{path.name}"
+        typer.echo(f"csdiag: {path}: a run document without a runner (older csdiag): recorded as {name}", err=True)
+        run = dataclasses.replace(run, runner=name)
+    return run
+
+
+def _warn_scope(run: Run) -> None:
+    from diagnostics.scope import scope_of
+
+    if scope_of(run).empty:
+        typer.echo("csdiag: this run completed no check: it covers nothing, nothing is marked resolved", err=True)
+
+
+def _merge_documents(settings: Settings, runs: list[Run]) -> Run:
+    """Several runs (``--from`` given more than once) as one fleet report, runner by runner."""
+    from diagnostics import fleet
+    from diagnostics.config import parse_duration
+    from diagnostics.model import utcnow
+
+    rows = [
+        {
+            "runner": r.runner,
+            "run": r.id,
+            "finished": r.finished.isoformat(),
+            "check": f.check,
+            "code": f.code,
+            "severity": f.severity.value,
+            "target": f.target,
+            "summary": f.summary,
+            "subjects": dict(f.subjects),
+        }
+        for r in runs
+        for f in r.findings
+    ]
+    runners = [(r.runner, r.host, r.finished.isoformat(), 1) for r in runs]
+    stale = settings.report.runner_stale_after
+    return fleet.merge(rows, runners, utcnow(), parse_duration(stale), stale, runs[0].tool_version)
+
+
+def _fleet(settings: Settings) -> tuple[Run, Past]:
+    """The merged fleet run from the history store; a store that cannot be read is a usage failure."""
+    from diagnostics import __version__, fleet
+    from diagnostics.config import ConfigError, parse_duration
+    from diagnostics.history import History
+    from diagnostics.model import utcnow
+    from diagnostics.sources.errors import SourceError
+
+    stale = settings.report.runner_stale_after
+    try:
+        with History.open(settings.history.full_url()) as store:
+            rows, runners = store.fleet_findings(), store.fleet_runners()
+    except (SourceError, ConfigError) as exc:
+        fail(f"report --fleet: {exc}", 3)
+    if not runners:
+        fail("report --fleet: the history store has no run with a runner yet", 3)
+    return fleet.merge(rows, runners, utcnow(), parse_duration(stale), stale, __version__), Past()
 
 
 def _email_password(settings: Settings) -> str | None:
