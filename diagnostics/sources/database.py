@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from diagnostics.config import DatabaseSettings
+from diagnostics.sources import deadline
 from diagnostics.sources.errors import (
     AuthFailed,
     NotFound,
@@ -138,9 +139,14 @@ def connect(settings: DatabaseSettings, *, timeout_s: float) -> Iterator[ReadOnl
     password = secret.reveal() if secret else ""
     connect_timeout = max(1, min(settings.connect_timeout_s, timeout_s))
     io_timeout = max(1, min(settings.query_timeout_s, timeout_s))
+    # pymysql resolves the name with the resolver's own (unbounded) wait: resolve it here, bounded.
+    try:
+        address = deadline.getaddrinfo(settings.host, settings.port, connect_timeout)[0][4][0]
+    except NotFound as exc:
+        raise Unreachable(f"{where}: {exc}") from None
     try:
         conn = pymysql.connect(
-            host=settings.host,
+            host=address,
             port=settings.port,
             user=settings.user,
             password=password,

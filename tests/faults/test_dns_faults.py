@@ -77,3 +77,33 @@ def test_a_failing_dns_server_is_bounded(namespace, mode, kinds):
     got = json.loads(r.stdout.strip().splitlines()[-1])
     assert got["kind"] in kinds, got
     assert got["elapsed"] < 1.0 + 1.0, got  # the bound, not glibc's 15 s
+
+
+DB_PROBE = r"""
+import json, socket, sys, threading, time
+srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+srv.bind(("127.0.0.1", 53))  # a DNS server that never answers
+from diagnostics.config import DatabaseSettings
+from diagnostics.sources import database
+t0 = time.monotonic()
+try:
+    with database.connect(DatabaseSettings(host="cloud-db.csdiag-test.example", connect_timeout_s=1), timeout_s=5):
+        kind = "connected"
+except Exception as exc:
+    kind = type(exc).__name__
+print(json.dumps({"kind": kind, "elapsed": time.monotonic() - t0}))
+"""
+
+
+def test_the_database_sources_lookup_is_bounded(namespace):
+    """pymysql resolves with glibc's own wait (15 s here); the source resolves first, bounded."""
+    r = subprocess.run(
+        ["ip", "netns", "exec", namespace, sys.executable, "-c", DB_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert got["kind"] == "Timeout" and got["elapsed"] < 2.0, got
