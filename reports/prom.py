@@ -4,8 +4,11 @@ Gauges for this run, base units, no timestamps: ``csdiag_check_status{check,targ
 2 CRIT, 3 UNKNOWN — worst finding per check and target), ``csdiag_finding{check,code,severity,target}``
 (1 per finding), every measured metric as ``csdiag_<check>_<metric>_<base unit>{code,target}`` (bytes,
 seconds, ratio, dbm, celsius, decibels …: a unit already in the metric's name is not doubled; several
-findings sharing a metric differ by ``code``) and ``csdiag_last_run_timestamp_seconds``. ``write``
-replaces the file atomically.
+findings sharing a metric differ by ``code``) and ``csdiag_last_run_timestamp_seconds``. For a fleet
+(one Prometheus over many runners): ``csdiag_run_info{runner,host}`` (1), ``csdiag_runner_last_run_timestamp_seconds
+{runner}`` and the run's scope, ``csdiag_check_covered{check,runner}`` (1 the check completed, 0 it failed
+or timed out: it covered nothing) — join them on ``instance`` for a runner label on the other series
+(contrib/prometheus/csdiag-fleet.yml). ``write`` replaces the file atomically.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from diagnostics.model import Run, Severity
+from diagnostics.model import CheckStatus, Run, Severity
 from diagnostics.ranking import Ranked, rank
 
 # unit → (metric name suffix, factor to the base unit)
@@ -109,6 +112,24 @@ def registry_for(run: Run | Ranked) -> Any:
     Gauge("csdiag_last_run_timestamp_seconds", "When this run finished (Unix time)", registry=reg).set(
         run.finished.timestamp()
     )
+    runner = run.runner or "unknown"
+    Gauge("csdiag_run_info", "The runner ([run] runner) and host of this run", ["runner", "host"], registry=reg).labels(
+        runner, run.host or "unknown"
+    ).set(1)
+    Gauge(
+        "csdiag_runner_last_run_timestamp_seconds",
+        "When this runner's run finished (Unix time)",
+        ["runner"],
+        registry=reg,
+    ).labels(runner).set(run.finished.timestamp())
+    covered = Gauge(
+        "csdiag_check_covered",
+        "1 when the check completed in this run (it covered its targets), 0 when it failed or timed out",
+        ["check", "runner"],
+        registry=reg,
+    )
+    for c in run.checks:
+        covered.labels(c.name, runner).set(1 if c.status is CheckStatus.COMPLETED else 0)
     return reg
 
 
