@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import tempfile
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from tests.conftest import ROOT, db_config
@@ -22,6 +24,10 @@ from tests.services.cloudstack_site import Site
 from tests.services.mariadb import READER_PASSWORD, MariaDB, mariadb_server
 from tests.services.sshd import Sshd, sshd_server
 from tests.services.web import Web, web_server
+
+# Where the demo site's files live while it is recorded (removed afterwards): the bundle shows these paths,
+# laid out as on a real installation, instead of temp folders or the test tree.
+DEMO = Path("/srv/csdiag-demo")
 
 
 def seed_site(site: Site, repo: str = "http://templates.example.org") -> None:
@@ -139,66 +145,118 @@ def seed_site(site: Site, repo: str = "http://templates.example.org") -> None:
     del east2
 
 
-def logs_config(sshd: Sshd, tmp: Path) -> str:
-    """The management server's log read here; the SSVM's rotated cloud.log set over SSH, as in
-    tests/integration/test_logs_ssh.py."""
-    ssvm_dir = tmp / "ssvm-var-log"
-    ssvm_dir.mkdir()
-    shutil.copy(ROOT / "tests/data/logs/cloud.log", ssvm_dir / "cloud.log")
+def logs_config(sshd: Sshd, now: datetime) -> str:
+    """The management server's log (rotated once, across the site's upgrade from 4.18 to 4.20) read here;
+    the SSVM's cloud.log over SSH, as in tests/integration/test_logs_ssh.py. The recorded lines keep
+    their order and spacing; only their dates move, so the newest is minutes before the recording."""
+    mgmt = DEMO / "var/log/cloudstack/management"
+    ssvm_dir = DEMO / "ssvm/var/log"
+    for folder in (mgmt, ssvm_dir):
+        folder.mkdir(parents=True, exist_ok=True)
+    logs = ROOT / "tests/data/logs"
+    write_shifted(logs / "ms-4.18.log", mgmt / "management-server.log.1", now - timedelta(hours=26))
+    write_shifted(logs / "ms-4.20.log", mgmt / "management-server.log", now - timedelta(minutes=20))
+    write_shifted(logs / "cloud.log", ssvm_dir / "cloud.log", now - timedelta(minutes=12))
+    keys = DEMO / "etc/csdiag/ssh"
+    keys.mkdir(parents=True, exist_ok=True)
+    shutil.copy(sshd.client_key, keys / "id_ed25519")
+    shutil.copy(sshd.known_hosts, keys / "known_hosts")
     return f"""
 [logs]
-management = ["{ROOT / "tests/data/logs/ms-4.18.log"}", "{ROOT / "tests/data/logs/ms-4.20.log"}"]
+management = ["{mgmt}/management-server.log*"]
 ssvm = ["{ssvm_dir}/cloud*.log*"]
 ssvm_hosts = ["127.0.0.1:{sshd.port}"]
-since = "2020-01-01"
+since = "48h"
 
 [ssh]
 user = "root"
-key_file = "{sshd.client_key}"
-known_hosts = "{sshd.known_hosts}"
+key_file = "{keys / "id_ed25519"}"
+known_hosts = "{keys / "known_hosts"}"
 """
 
 
-def reach_config(sshd: Sshd, web: Web, tmp: Path) -> str:
+_ISO = re.compile(r"(\d{4}-\d{2}-\d{2})([ T])(\d{2}:\d{2}:\d{2})")
+_CTIME = re.compile(r"\b[A-Z][a-z]{2} ([A-Z][a-z]{2}) +(\d{1,2}) (\d{2}:\d{2}:\d{2}) UTC (\d{4})\b")
+
+
+def write_shifted(src: Path, dst: Path, newest: datetime) -> None:
+    """Copy a recorded log with every date moved by one offset, so that its newest line is at ``newest``
+    (both layouts CloudStack writes: ``2024-05-02 10:00:01`` and ``Thu May  2 09:58:01 UTC 2024``)."""
+    text = src.read_text(encoding="utf-8", errors="surrogateescape")
+
+    def iso(m: re.Match[str]) -> datetime:
+        return datetime.strptime(f"{m[1]} {m[3]}", "%Y-%m-%d %H:%M:%S")
+
+    def ctime(m: re.Match[str]) -> datetime:
+        return datetime.strptime(f"{m[1]} {m[2]} {m[3]} {m[4]}", "%b %d %H:%M:%S %Y")
+
+    stamps = [iso(m) for m in _ISO.finditer(text)] + [ctime(m) for m in _CTIME.finditer(text)]
+    shift = newest.replace(tzinfo=None, microsecond=0) - max(stamps) if stamps else timedelta(0)
+    text = _ISO.sub(lambda m: (iso(m) + shift).strftime(f"%Y-%m-%d{m[2]}%H:%M:%S"), text)
+    text = _CTIME.sub(lambda m: (ctime(m) + shift).strftime("%a %b %e %H:%M:%S UTC %Y"), text)
+    dst.write_text(text, encoding="utf-8", errors="surrogateescape")
+
+
+def reach_config(sshd: Sshd, web: Web) -> str:
     """The SSVM (sshd on loopback) probes the template repository (HTTP on loopback), as in
     tests/integration/test_reach.py; one management server answers, one does not."""
     mgmt = socket.socket()
     mgmt.bind(("127.0.0.1", 0))
     mgmt.listen(8)
     _KEEP.append(mgmt)
-    (tmp / "cmdline").write_text(
-        f"type=secstorage host=127.0.0.1,127.0.0.2 port={mgmt.getsockname()[1]} name=s-11-VM\n"
-    )
+    cmdline = DEMO / "ssvm/var/cache/cloud/cmdline"
+    cmdline.parent.mkdir(parents=True, exist_ok=True)
+    cmdline.write_text(f"type=secstorage host=127.0.0.1,127.0.0.2 port={mgmt.getsockname()[1]} name=s-11-VM\n")
     return f"""
 [reach]
 from_hosts = ["127.0.0.1:{sshd.port}"]
 urls = ["{web.base}/slow-debian-12.qcow2", "{web.base}/moved-rocky"]
-cmdline_path = "{tmp / "cmdline"}"
+cmdline_path = "{cmdline}"
 allowed_internal_sites = ["127.0.0.0/8"]
+sample = 0  # the seeded default templates' URLs are real internet hosts: the demo probes loopback only
 """
 
 
 _KEEP: list[socket.socket] = []
 
 
+def _port(wanted: int) -> int | None:
+    """``wanted`` when it is free on 127.0.0.1 (the demo shows the usual ports), else None (any port)."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", wanted))
+        except OSError:
+            return None
+    return wanted
+
+
 def main(out: Path) -> None:
-    with mariadb_server() as server, sshd_server() as sshd, web_server() as web, tempfile.TemporaryDirectory() as tmp:
-        site = Site(server, server.create_cloud_db("cloud"))
-        seed_site(site, web.base)
-        cfg = Path(tmp) / "csdiag.toml"
-        cfg.write_text(
-            db_config(server, site.database) + logs_config(sshd, Path(tmp)) + reach_config(sshd, web, Path(tmp))
-        )
-        if out.exists():
-            shutil.rmtree(out)
-        # An allowlist: the checks that probe the network (mtu, storage) are collected in add_* parts,
-        # inside their own test topologies, never against the seeded inventory's made-up addresses.
-        env = {**os.environ, "CSDIAG_TEST_DB_PASSWORD": READER_PASSWORD}
-        collect(cfg, "logs,platform,reach,ssvm,templates", out, env=env)
-        add_mtu(out, Path(tmp))
-        add_storage(out, Path(tmp))
-        add_images(out, Path(tmp), server, site, env)
-        add_optics(out, Path(tmp))
+    shutil.rmtree(DEMO, ignore_errors=True)
+    now = datetime.now(UTC)
+    try:
+        with (
+            mariadb_server(port=_port(3306)) as server,
+            sshd_server() as sshd,
+            web_server(_port(8080) or 0) as web,
+            tempfile.TemporaryDirectory() as tmp,
+        ):
+            site = Site(server, server.create_cloud_db("cloud"))
+            seed_site(site, web.base)
+            cfg = DEMO / "etc/csdiag/csdiag.toml"
+            cfg.parent.mkdir(parents=True, exist_ok=True)
+            cfg.write_text(db_config(server, site.database) + logs_config(sshd, now) + reach_config(sshd, web))
+            if out.exists():
+                shutil.rmtree(out)
+            # An allowlist: the checks that probe the network (mtu, storage) are collected in add_* parts,
+            # inside their own test topologies, never against the seeded inventory's made-up addresses.
+            env = {**os.environ, "CSDIAG_TEST_DB_PASSWORD": READER_PASSWORD}
+            collect(cfg, "logs,platform,reach,ssvm,templates", out, env=env)
+            add_mtu(out, Path(tmp))
+            add_storage(out, Path(tmp))
+            add_images(out, Path(tmp), server, site, env)
+            add_optics(out, Path(tmp))
+    finally:
+        shutil.rmtree(DEMO, ignore_errors=True)
     print(f"demo bundle recorded in {out}")
 
 
@@ -229,7 +287,8 @@ def add_part(
     out: Path, tmp: Path, check: str, config: str, netns: str | None = None, env: dict[str, str] | None = None
 ) -> None:
     """Collect one check on its own (its own config, maybe inside a namespace) and add its evidence."""
-    cfg = tmp / f"{check}.toml"
+    cfg = DEMO / f"etc/csdiag/{check}.toml"
+    cfg.parent.mkdir(parents=True, exist_ok=True)
     cfg.write_text(config)
     part = tmp / f"{check}-bundle"
     collect(cfg, check, part, netns, env)
@@ -256,8 +315,7 @@ def add_storage(out: Path, tmp: Path) -> None:
     from tests.services.ganesha import Export, ganesha
     from tests.services.netns import topology
 
-    base = Path("/tmp/csdiag-demo")  # a fixed place, so the demo report shows stable export paths
-    shutil.rmtree(base, ignore_errors=True)
+    base = DEMO  # a fixed place, so the demo report shows stable export paths
     ok, full, squash = base / "export/secondary", base / "export/archive", base / "export/squashed"
     for d, size in ((ok, "64m"), (full, "1m")):
         d.mkdir(parents=True)
@@ -300,7 +358,6 @@ known_hosts = "{sshd.known_hosts}"
     finally:
         for d in (ok, full):
             subprocess.run(["umount", "-l", str(d)], capture_output=True, timeout=10, check=False)
-        shutil.rmtree(base, ignore_errors=True)
 
 
 def add_images(out: Path, tmp: Path, server: MariaDB, site: Site, env: dict[str, str]) -> None:
@@ -311,7 +368,8 @@ def add_images(out: Path, tmp: Path, server: MariaDB, site: Site, env: dict[str,
 
     from tests.services import images as im
 
-    store = tmp / "east-nfs-1"
+    mnt = DEMO / "mnt/secondary"
+    store = mnt / "east-nfs-1"
     clean = im.qcow2(im.ext4(im.root_tree(tmp / "img-clean"), tmp / "clean.raw"), tmp / "clean.qcow2")
     faults = set(im.FAULTS) - {"no_cloud_init"}
     unsealed = im.qcow2(im.ext4(im.root_tree(tmp / "img-unsealed", faults), tmp / "unsealed.raw"), tmp / "u.qcow2")
@@ -334,9 +392,9 @@ def add_images(out: Path, tmp: Path, server: MariaDB, site: Site, env: dict[str,
         )
     # Every store of these templates gets a local folder: the demo must never SSH to the seeded SSVMs'
     # made-up addresses. west-nfs-1's folder is empty: its copy of debian shows as missing.
-    (tmp / "west-nfs-1").mkdir()
+    (mnt / "west-nfs-1").mkdir(parents=True)
     mounts = {
-        site.value("SELECT url FROM image_store WHERE name = %s", n): tmp / n for n in ("east-nfs-1", "west-nfs-1")
+        site.value("SELECT url FROM image_store WHERE name = %s", n): mnt / n for n in ("east-nfs-1", "west-nfs-1")
     }
     config = db_config(server, site.database) + (
         '\n[images]\ntemplates = ["debian-12-generic", "centos-stream-9-unsealed"]\nlocal_mounts = { '
@@ -376,16 +434,18 @@ def add_optics(out: Path, tmp: Path) -> None:
     env = {**os.environ, "CSDIAG_DEMO_COMMUNITY": "unused"}
     # communities differ from the switch names: a bundle redacts every secret's value wherever it appears
     community = {sw.name: f"demo-community-{i}" for i, sw in enumerate(fleet)}
+    secrets = DEMO / "etc/csdiag/snmp"
+    secrets.mkdir(parents=True, exist_ok=True)
     with simulators([[(community[sw.name], sw) for sw in fleet]]) as [sim]:
         body = "".join(
             f'[[switches]]\nname = "{sw.name}"\nhost = "127.0.0.1"\nplatform = "{platform[sw.vendor]}"\n'
-            f'snmp = {{ community_file = "{tmp / (sw.name + ".community")}", port = {sim.port}, timeout_s = 2 }}\n\n'
+            f'snmp = {{ community_file = "{secrets / (sw.name + ".community")}", port = {sim.port}, timeout_s = 2 }}\n\n'
             for sw in fleet
         )
         for sw in fleet:
-            (tmp / f"{sw.name}.community").write_text(community[sw.name])
+            (secrets / f"{sw.name}.community").write_text(community[sw.name])
         config = (
-            f'[history]\nurl = "sqlite:///{tmp}/optics-history.sqlite"\n\n{body}'
+            f'[history]\nurl = "sqlite:///{DEMO}/var/lib/csdiag/history.sqlite"\n\n{body}'
             '[[links]]\na = "leaf-storage-1:Ethernet49"\nb = "spine-1:TenGigabitEthernet1/1/1"\nlength_km = 0.3\n'
             'type = "10GBASE-LR"\n'
         )

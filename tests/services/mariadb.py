@@ -81,7 +81,7 @@ def _wait(cmd: list[str], seconds: float) -> bool:
 
 
 @contextmanager
-def mariadb_server(buffer_pool: str = "32M") -> Iterator[MariaDB]:
+def mariadb_server(buffer_pool: str = "32M", port: int | None = None) -> Iterator[MariaDB]:
     """Start a throwaway server; tests keep its memory small, benchmarks give it a production-like pool."""
     for tool in ("mariadbd", "mariadb-install-db", "mariadb-admin"):
         if not shutil.which(tool) and not Path("/usr/sbin", tool).exists():
@@ -90,7 +90,7 @@ def mariadb_server(buffer_pool: str = "32M") -> Iterator[MariaDB]:
             )
     mariadbd = shutil.which("mariadbd") or "/usr/sbin/mariadbd"
     root = Path(tempfile.mkdtemp(prefix="csdiag-mdb-"))  # short path: unix socket names are limited to 108 bytes
-    datadir, sock, port = root / "data", root / "mysqld.sock", free_port()
+    datadir, sock, port = root / "data", root / "mysqld.sock", port or free_port()
     init = subprocess.run(
         [
             "mariadb-install-db",

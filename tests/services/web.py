@@ -44,8 +44,8 @@ class Web:
 
 
 @contextmanager
-def web_server() -> Iterator[Web]:
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+def web_server(port: int = 0) -> Iterator[Web]:
+    server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
