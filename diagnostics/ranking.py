@@ -75,7 +75,7 @@ class Line:
 def fold(findings: Sequence[Finding], *, same_code: int = 0) -> list[Line]:
     """Findings with the same check, code and subject become one :class:`Line` at the place of the first
     of them (the input order is kept). With ``same_code`` ≥ 2, lines of one check, code and severity on
-    that many subjects or more fold too (``TEMPLATE_MISSING_ON_STORE`` on six templates is one line)."""
+    that many subjects or more fold too (``TEMPLATE_SYNC_INCOMPLETE`` on six templates is one line)."""
     groups: dict[tuple[str, str, str], list[Finding]] = {}
     for f in findings:
         groups.setdefault((f.check, f.code, split_vantage(f.target)[0]), []).append(f)

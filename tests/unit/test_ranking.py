@@ -98,13 +98,13 @@ def test_vantage_points_fold_into_one_line():
 
 
 def test_many_targets_of_one_code_share_a_line():
-    findings = [f("templates", "TEMPLATE_MISSING_ON_STORE", "WARN", f'template {n} @ store 2 "b"') for n in range(6)]
+    findings = [f("templates", "TEMPLATE_SYNC_INCOMPLETE", "WARN", f'template {n} @ store 2 "b"') for n in range(6)]
     run = Run(id="r", started=T, finished=T, tool_version="t", config={}, checks=(), findings=tuple(findings))
     buf = io.StringIO()
     table.render(run, buf, color=False, width=80)
-    [line] = [ln for ln in buf.getvalue().splitlines() if "TEMPLATE_MISSING_ON_STORE" in ln]
+    [line] = [ln for ln in buf.getvalue().splitlines() if "TEMPLATE_SYNC_INCOMPLETE" in ln]
     assert "×6" in line
     explained = io.StringIO()
-    table.render(run, explained, color=False, width=80, explain=True, pick=["TEMPLATE_MISSING_ON_STORE"])
+    table.render(run, explained, color=False, width=80, explain=True, pick=["TEMPLATE_SYNC_INCOMPLETE"])
     headers = [ln for ln in explained.getvalue().splitlines() if ln.startswith("#")]
-    assert len(headers) == 6 and all("WARN TEMPLATE_MISSING_ON_STORE" in h for h in headers)
+    assert len(headers) == 6 and all("WARN TEMPLATE_SYNC_INCOMPLETE" in h for h in headers)
