@@ -94,7 +94,7 @@ def baseline(switches, ports) -> tuple[float, int]:
     for sw, port in zip(switches, ports, strict=True):
         for col in columns(sw.vendor):
             out = subprocess.run(
-                ["snmpbulkwalk", "-v2c", "-c", sw.name, "-Cr25", "-On", "-Oq", "-t", "2", "-r", "1",
+                ["snmpbulkwalk", "-v2c", "-c", sw.name, "-Cr25", "-On", "-Oq", "-t", "5", "-r", "2",
                  f"127.0.0.1:{port}", col],
                 capture_output=True, text=True, check=False,
             ).stdout  # fmt: skip
@@ -106,7 +106,7 @@ def baseline(switches, ports) -> tuple[float, int]:
 def ours(switches, ports, cache_dir: Path | None = None, fast: bool = True) -> tuple[float, int, int]:
     """(seconds, rows, switches served from the cache)."""
     jobs = [
-        (snmp.Target(name=sw.name, host="127.0.0.1", port=port, community=sw.name, timeout_s=2, retries=1),
+        (snmp.Target(name=sw.name, host="127.0.0.1", port=port, community=sw.name, timeout_s=5, retries=2),
          columns(sw.vendor))
         for sw, port in zip(switches, ports, strict=True)
     ]  # fmt: skip

@@ -138,8 +138,8 @@ class _Client(asyncio.DatagramProtocol):
     def datagram_received(self, data: bytes, addr: Any) -> None:
         try:
             answer = response(data)
-        except (ValueError, IndexError):
-            return  # not an answer of ours: ignore it like a lost packet
+        except Exception:  # any bytes can arrive: what is not an answer of ours is ignored like a lost packet
+            return
         fut = self.waiting.pop(answer[0], None)
         if fut is not None and not fut.done():
             fut.set_result(answer)
