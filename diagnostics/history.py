@@ -463,10 +463,33 @@ class History:
             raise _translate(self.url, exc) from exc
 
     def prune(self, retention_days: int, now: datetime | None = None) -> int:
+        """Delete runs older than ``retention_days`` — except a run that saw a problem its runner's latest
+        run still has: it holds that problem's "open since"."""
         cutoff = ((now or utcnow()) - timedelta(days=retention_days)).isoformat()
         old = [r[0] for r in self._exec("SELECT id FROM csdiag_runs WHERE finished < :c", {"c": cutoff})]
+        if old:
+            still = {
+                (r[0], r[1], r[2], r[3])
+                for r in self._exec(
+                    "SELECT r.runner, f.check_name, f.code, f.target FROM csdiag_findings f "
+                    "JOIN csdiag_runs r ON r.id = f.run_id JOIN (SELECT runner, MAX(finished) AS last "
+                    "FROM csdiag_runs GROUP BY runner) m ON m.runner = r.runner AND m.last = r.finished "
+                    "WHERE f.severity IN ('WARN', 'CRIT', 'UNKNOWN')"
+                )
+            }
+            holding = {
+                r[0]
+                for r in self._exec(
+                    "SELECT f.run_id, r.runner, f.check_name, f.code, f.target FROM csdiag_findings f "
+                    "JOIN csdiag_runs r ON r.id = f.run_id WHERE r.finished < :c "
+                    "AND f.severity IN ('WARN', 'CRIT', 'UNKNOWN')",
+                    {"c": cutoff},
+                )
+                if (r[1], r[2], r[3], r[4]) in still
+            }
+            old = [run_id for run_id in old if run_id not in holding]
         for run_id in old:
-            for table in ("csdiag_findings", "csdiag_metrics", "csdiag_runs"):
+            for table in ("csdiag_findings", "csdiag_metrics", "csdiag_scope", "csdiag_runs"):
                 column = "id" if table == "csdiag_runs" else "run_id"
                 self._exec(f"DELETE FROM {table} WHERE {column} = :r", {"r": run_id})
         return len(old)

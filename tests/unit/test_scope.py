@@ -159,3 +159,16 @@ def test_the_only_scenario_gives_no_false_resolved(tmp_path):
     full = json.loads((tmp_path / "full.json").read_text())
     assert {x["check"] for x in full["findings"]} - {"ssvm", "platform", "templates"}  # others had findings
     assert full["run"]["runner"] and full["findings"][0]["runner"] == full["run"]["runner"]
+
+
+def test_retention_keeps_the_run_that_holds_an_open_problems_since(h):
+    problem = [f("storage", "NFS_READ_ONLY", "store 1")]
+    for n, findings in enumerate((problem, [f("ssvm", "GONE", "s-1")], problem, problem)):
+        h.record(run(n * 24, findings))  # one a day
+    h.record(run(4 * 24, problem, runner="zone-b"))
+    # 2-day retention at day 4: day 0 holds "open since" of the problem zone-a's latest run still has;
+    # day 1 saw nothing that is still open
+    assert h.prune(2, now=T0 + timedelta(days=4, hours=1)) == 1
+    assert [r["id"] for r in h.runs()] == ["zone-a-0", "zone-a-48", "zone-a-72", "zone-b-96"]
+    (c,) = h.changes(run(72, problem))
+    assert c.since[:10] == "2026-11-01"
