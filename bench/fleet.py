@@ -14,8 +14,10 @@ all findings (the least a query touching every finding costs) and one single-row
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -83,7 +85,32 @@ def timed(fn: Callable[[], object]) -> float:
     return time.perf_counter() - t
 
 
-def bench(name: str, url: str, size: Callable[[], int], args: argparse.Namespace) -> None:
+def cli_fleet(name: str, url: str, password: str | None) -> None:
+    """``csdiag report --fleet`` as an operator runs it: a process, all report files written."""
+    with tempfile.TemporaryDirectory() as out:
+        cfg = Path(out) / "c.toml"
+        cfg.write_text(f'[history]\nurl = "{url}"\n' + ('password_env = "BENCH_PW"\n' if password else ""))
+        env = {**os.environ, "BENCH_PW": password or ""}
+        cli = [sys.executable, "-m", "diagnostics.cli", "--quiet"]
+        t = time.perf_counter()
+        done = subprocess.run(
+            [*cli, "report", "--fleet", "--config", str(cfg), "-o", f"{out}/r"],
+            capture_output=True,
+            env=env,
+            timeout=600,
+            check=False,
+        )
+        wall = time.perf_counter() - t
+        t = time.perf_counter()
+        subprocess.run([*cli, "--help"], capture_output=True, timeout=60, check=False)
+        base = time.perf_counter() - t
+    print(
+        f"[{name}] csdiag report --fleet, end to end: {wall:.2f} s (exit {done.returncode}); baseline `csdiag --help` {base:.2f} s"
+    )
+
+
+def bench(name: str, plain_url: str, password: str | None, size: Callable[[], int], args: argparse.Namespace) -> None:
+    url = plain_url.replace("postgres@", f"postgres:{password}@", 1) if password else plain_url
     rng = random.Random(21)
     runs_per_runner = args.days * args.per_day
     step = timedelta(hours=24 / args.per_day)
@@ -125,6 +152,7 @@ def bench(name: str, url: str, size: Callable[[], int], args: argparse.Namespace
         print(f"[{name}] report --fleet over the whole store: best {min(times):.2f} s, {ms(times)}")
         rows = h.fleet_findings()
         print(f"[{name}] fleet report rows: {len(rows)} findings of {args.runners} runners")
+    cli_fleet(name, plain_url, password)
     print(f"[{name}] store size: {size() / 1e6:.0f} MB")
 
     # 8 runners recording at once (each its own connection), 5 runs each
@@ -166,18 +194,18 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if "sqlite" in backends:
             path = Path(tmp) / "fleet.sqlite"
-            bench("sqlite", f"sqlite:///{path}", lambda: path.stat().st_size, args)
+            bench("sqlite", f"sqlite:///{path}", None, lambda: path.stat().st_size, args)
         if "postgresql" in backends:
             from tests.services.postgres import PASSWORD, postgres_server
 
             with postgres_server() as pg:
                 pg.sql("CREATE DATABASE fleet")
-                url = pg.url("fleet", user="postgres").replace("postgres@", f"postgres:{PASSWORD}@", 1)
+                url = pg.url("fleet", user="postgres")
 
                 def size() -> int:
                     return int(pg.sql("SELECT pg_database_size('fleet')").strip())
 
-                bench("postgresql", url, size, args)
+                bench("postgresql", url, PASSWORD, size, args)
 
 
 if __name__ == "__main__":
