@@ -543,6 +543,13 @@ class History:
 
         return scope.changes(run, self.past_runs(run.runner, run.finished.isoformat(), exclude=run.id))
 
+    def hosts_of(self, runner: str, since: str) -> list[str]:
+        """The hosts that recorded runs under ``runner`` since ``since``: more than one is a name clash."""
+        rows = self._exec(
+            "SELECT DISTINCT host FROM csdiag_runs WHERE runner = :r AND finished >= :s", {"r": runner, "s": since}
+        )
+        return sorted(str(r[0] or "") for r in rows)
+
     def fleet_runners(self) -> list[tuple[str, str, str, int]]:
         """(runner, host, its latest finish, runs) for every runner and host that recorded a run."""
         rows = self._exec(

@@ -40,11 +40,31 @@ def record(settings: Settings, run: Run) -> Past:
     try:
         with History.open(settings.history.full_url()) as store:
             store.record(run)
+            _name_clash(settings, store, run)
             store.prune(settings.history.retention_days)
             return Past(store.changes(run), store.runs(days), store.series(days=days), recorded=True)
     except (SourceError, ConfigError) as exc:
         typer.echo(f"csdiag: warning: run not recorded: {exc}", err=True)
         return Past(error=str(exc))
+
+
+def _name_clash(settings: Settings, store: Any, run: Run) -> None:
+    """Say so when another host recorded runs under this runner's name lately: their runs would be
+    compared as one runner's (report --fleet reports it as RUNNER_NAME_CLASH)."""
+    from datetime import timedelta
+
+    from diagnostics.config import parse_duration
+
+    if not run.runner or not run.host:
+        return
+    since = run.finished - timedelta(seconds=parse_duration(settings.report.runner_stale_after))
+    hosts = store.hosts_of(run.runner, since.isoformat())
+    if len(hosts) > 1:
+        typer.echo(
+            f"csdiag: warning: runner name {run.runner!r} is used by {len(hosts)} hosts ({', '.join(hosts)}): "
+            "give each its own [run] runner, or their change marks mix",
+            err=True,
+        )
 
 
 @app.command()

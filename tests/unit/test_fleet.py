@@ -100,3 +100,22 @@ def test_report_fleet_on_an_empty_store_says_so(tmp_path):
     cfg = write_config(tmp_path / "c.toml", f'[history]\nurl = "sqlite:///{tmp_path}/h.sqlite"\n')
     r = run_cli("report", "--config", str(cfg), "--fleet", "-o", str(tmp_path / "out"))
     assert r.returncode == 3 and "no run with a runner yet" in r.stderr
+
+
+def test_the_same_runner_name_on_two_hosts_is_said_when_recording(tmp_path):
+    cfg = write_config(
+        tmp_path / "lab.toml", f'[run]\nrunner = "lab"\n[history]\nurl = "sqlite:///{tmp_path}/h.sqlite"\n'
+    )
+    r = run_cli("triage", "--config", str(cfg), "--bundle", DEMO, "--only", "ssvm", "--format", "json")
+    doc = json.loads(r.stdout)
+    first, second = tmp_path / "a.json", tmp_path / "b.json"
+    first.write_text(json.dumps(doc))
+    doc["run"] |= {"id": doc["run"]["id"] + "-b", "host": "another-host"}
+    second.write_text(json.dumps(doc))
+    r = run_cli("report", "--config", str(cfg), "--from", str(first), "-o", str(tmp_path / "a"))
+    assert "is used by" not in r.stderr
+    r = run_cli("report", "--config", str(cfg), "--from", str(second), "-o", str(tmp_path / "b"))
+    assert "runner name 'lab' is used by 2 hosts" in r.stderr and "another-host" in r.stderr
+    r = run_cli("report", "--config", str(cfg), "--fleet", "-o", str(tmp_path / "f"))
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "f/findings.csv").read_text())))
+    assert [row["code"] for row in rows if row["code"] == "RUNNER_NAME_CLASH"] == ["RUNNER_NAME_CLASH"]
