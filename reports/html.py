@@ -201,6 +201,7 @@ def render(
         ("CloudStack", cloudstack_version(run) or "not read (no database in this run)"),
         ("run", f"{run.started:%Y-%m-%d %H:%M:%S} UTC, {(run.finished - run.started).total_seconds():.1f} s"),
         ("source", run.source),
+        ("runner", f"{run.runner} on {run.host}" if run.host else run.runner or "not named (older csdiag)"),
         ("checks", ", ".join(f"{c.name} ({c.status.value})" for c in run.checks)),
     ]
     return env.get_template("report.html.j2").render(
