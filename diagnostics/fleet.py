@@ -126,6 +126,12 @@ def merge(
     tool_version: str,
 ) -> Run:
     """One run document for the whole fleet: merged findings, runner freshness, incidents across runners."""
+    # two runs of one runner finished at the same instant: the findings of one of them, per check
+    chosen: dict[tuple[str, str], str] = {}
+    for r in rows:
+        key = (str(r["runner"]), str(r["check"]))
+        chosen[key] = max(chosen.get(key, ""), str(r["run"]))
+    rows = [r for r in rows if chosen[(str(r["runner"]), str(r["check"]))] == r["run"]]
     findings = [merged_finding(r) for r in rows] + freshness(runners, now, stale_after_s, stale_text)
     checks = sorted({f.check for f in findings})
     started = min((datetime.fromisoformat(r[2]) for r in runners), default=now)
