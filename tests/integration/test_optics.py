@@ -266,7 +266,9 @@ def test_real_devices_through_snmpsim_and_the_cli(real_fleet, tmp_path):
 
 def test_the_direct_v2c_codec_reads_every_real_device_as_pysnmp_does(real_fleet):
     """diagnostics.sources.snmpfast (the sweep's v2c path) against pysnmp on every recorded real device:
-    the same columns, rows and values (types included), in one GETBULK size that forces many requests."""
+    the same columns, rows and values (types included: integers, counters, text, hex octets, RowPointer
+    OIDs), every table longer than one GETBULK of 25 rows read over several requests. The entity tree's
+    text columns are left out for time (ifName, ifDescr and LLDP carry the same types)."""
     from checks import optics_decode as dec
     from diagnostics.sources import snmp
 
@@ -278,9 +280,10 @@ def test_the_direct_v2c_codec_reads_every_real_device_as_pysnmp_does(real_fleet)
             target = snmp.Target(
                 name=case.name, host="127.0.0.1", port=sim.port, community=f"ro-{case.name}", timeout_s=2, retries=1
             )
-            jobs.append((target, [*dec.COMMON, *dec.COLUMNS[platform]]))
-    fast = snmp.sweep(jobs, max_rep=13, deadline_s=120, fast=True)
-    slow = snmp.sweep(jobs, max_rep=13, deadline_s=120, fast=False)
+            big = {dec.ENT_DESCR, dec.ENT_CLASS, dec.ENT_CONTAINED_IN, dec.ENT_NAME}  # thousands of rows: text
+            jobs.append((target, [c for c in [*dec.COMMON, *dec.COLUMNS[platform]] if c not in big]))
+    fast = snmp.sweep(jobs, max_rep=25, deadline_s=120, fast=True)
+    slow = snmp.sweep(jobs, max_rep=25, deadline_s=120, fast=False)
     assert not [n for n, r in slow.items() if "error" in r]
     for name, reference in slow.items():
         assert "error" not in fast[name], fast[name]["error"]
