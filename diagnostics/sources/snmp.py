@@ -19,8 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from diagnostics.sources.errors import AuthFailed, ProtocolError, SourceError, Timeout, Unreachable
-
-MAX_ROWS = 50000  # per column: a device that never ends its table is cut off here
+from diagnostics.sources.snmpfast import MAX_ROWS, walk_columns
 
 
 @dataclass(frozen=True)
@@ -166,10 +165,8 @@ async def _device(
         out: dict[str, Any] = {"columns": {}}
         try:
             if fast and t.version == "2c":  # the direct v2c codec (snmpfast): no pyasn1 in the way
-                from diagnostics.sources import snmpfast
-
                 out["columns"] = await asyncio.wait_for(
-                    snmpfast.walk_columns(t.host, t.port, t.community, list(columns), max_rep, t.timeout_s, t.retries),
+                    walk_columns(t.host, t.port, t.community, list(columns), max_rep, t.timeout_s, t.retries),
                     deadline_s,
                 )
                 out["seconds"] = round(time.monotonic() - t0, 3)

@@ -19,6 +19,7 @@ from typing import Any
 
 from diagnostics.sources.errors import ProtocolError, Timeout
 
+MAX_ROWS = 50000  # per column: a device that never ends its table is cut off here
 _ids = itertools.count(1)
 _END = {0x80: "NoSuchObject", 0x81: "NoSuchInstance", 0x82: "EndOfMibView"}
 _UNSIGNED = {0x41, 0x42, 0x43, 0x46, 0x47}  # Counter32, Gauge32/Unsigned32, TimeTicks, Counter64, UInteger32
@@ -153,8 +154,6 @@ async def walk_columns(
 ) -> dict[str, dict[str, Any]]:
     """Each column's rows ({index below the column: value}), one GETBULK after another per column, like
     :func:`diagnostics.sources.snmp._walk`. Raises Timeout / ProtocolError from diagnostics.sources.errors."""
-    from diagnostics.sources.snmp import MAX_ROWS
-
     loop = asyncio.get_running_loop()
     transport, client = await loop.create_datagram_endpoint(_Client, remote_addr=(host, port))
     try:
