@@ -118,7 +118,7 @@ def test_concatenated_gz_members_are_read_to_the_end(tmp_path):
 
 
 _NO_NEWLINE = """
-import resource, sys
+import sys
 sys.path.insert(0, {root!r})
 from checks import logs
 
@@ -138,7 +138,10 @@ class Endless:
 from diagnostics.sources import logfiles
 result = logfiles.FileScan(path="endless")
 logs.scanner("ssvm", max_lines=100).scan_stream(Endless(), result)
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM is this process's own peak: ru_maxrss would carry over the parent's peak across fork + exec (Linux
+# keeps signal->maxrss through execve), which in a long test session is pytest's, not the scan's.
+hwm = next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:"))
+peak = int(hwm.split()[1]) / 1024
 print(result.lines, len(result.candidates), result.bytes_read, int(peak))
 """
 
