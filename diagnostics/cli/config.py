@@ -74,12 +74,47 @@ def problems(path: Path) -> list[str]:
                 check.params.model_validate({})
             except ValidationError as exc:
                 found += _all_errors(exc, path, ("thresholds", check.name))
+    values: list[tuple[str, str]] = []
     for secret in settings.secrets():
         try:
-            secret.reveal()
+            values.append((secret.key, secret.reveal()))
         except ConfigError as exc:
             found.append(str(ConfigError(exc.message, file=path, key=exc.key)))
-    return found
+    return found + [str(ConfigError(m, file=path, key=k)) for k, m in _secrets_in_names(data, values)]
+
+
+# Keys whose values are secrets or say where one is: a secret naturally occurs there.
+_SECRET_KEYS = ("password", "community", "secret_key", "auth_key", "priv_key", "passphrase")
+
+
+def _secrets_in_names(
+    data: Any, secrets: list[tuple[str, str]], at: tuple[str | int, ...] = ()
+) -> list[tuple[str, str]]:
+    """A secret's value inside another value of the config (a switch name, a link's end, a host): every
+    secret is masked wherever it occurs in evidence, so that name would be read as ``***`` — a switch
+    named ``public-core`` with the community ``public`` loses its LLDP and [[links]] pairing."""
+    from diagnostics.config import key_path
+
+    out: list[tuple[str, str]] = []
+    if isinstance(data, dict):
+        for k, v in data.items():
+            if not any(str(k).startswith(s) for s in _SECRET_KEYS):
+                out += _secrets_in_names(v, secrets, (*at, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            out += _secrets_in_names(v, secrets, (*at, i))
+    elif isinstance(data, str):
+        for key, value in secrets:
+            if value and value in data:
+                where = key_path(list(at))
+                out.append(
+                    (
+                        key,
+                        f"the secret's value occurs in {where}: csdiag masks secrets wherever they occur, so that "
+                        "value would read as *** in evidence (names no longer match); choose a longer secret",
+                    )
+                )
+    return out
 
 
 @config_app.command("validate")
