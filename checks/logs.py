@@ -143,8 +143,7 @@ def scan_local(
         file_kind = kind or kind_of(path)
         head, start = _resume(cursors, "local", functools.partial(logfiles.open_file, path), _size(path))
         scan = scanner(file_kind, max_lines).scan_file(path, since.timestamp() if since else None, start)
-        _advance(cursors, "local", head, scan)
-        files.append(_record(file_kind, "local", scan))
+        files.append(_record(file_kind, "local", scan) | _advance(cursors, "local", head, scan))
 
 
 def _size(path: Path) -> int | None:
@@ -172,9 +171,19 @@ def _resume(
     return head, (cur.offset, cur.lines + 1)
 
 
-def _advance(cursors: History | None, source: str, head: str | None, scan: logfiles.FileScan) -> None:
-    if cursors is not None and head is not None and not scan.error and scan.complete_to:
-        cursors.set_cursor(source, head, scan.path, scan.complete_to, scan.start_line - 1 + scan.lines)
+def _advance(cursors: History | None, source: str, head: str | None, scan: logfiles.FileScan) -> dict[str, Any]:
+    """Where a cursor may go once this scan's lines are evaluated and the run recorded — proposed in the
+    evidence (``cursor_advance``), moved by the history store with the run (history.cursor_updates), never
+    here: a check that later times out, a bundle never triaged, a run never recorded moves nothing. A scan
+    cut short by ``max_lines`` proposes only up to its first candidate not kept."""
+    if cursors is None or head is None or scan.error or not scan.complete_to:
+        return {}
+    offset, lines = scan.complete_to, scan.start_line - 1 + scan.lines
+    if scan.cut_at is not None:
+        offset, lines = scan.cut_at[0], scan.cut_at[1] - 1
+    if offset <= scan.start_offset:
+        return {}
+    return {"cursor_advance": {"source": source, "head": head, "path": scan.path, "offset": offset, "lines": lines}}
 
 
 def scan_paths(paths: Sequence[str], since: str, timezone: str, max_lines: int = 20000) -> RawEvidence:
@@ -217,6 +226,7 @@ def _scan_remote(
                     problems.append({"kind": "missing", "host": host, "pattern": pattern, "reason": "no such file"})
                 for path in sorted(paths, key=lambda p: logfiles._rotation_key(Path(p))):
                     scan = logfiles.FileScan(path=path)
+                    advance: dict[str, Any] = {}
                     try:
                         scan.size, mtime = s.size(path)
                         if mtime < since.timestamp():
@@ -227,12 +237,12 @@ def _scan_remote(
                             )
                             with s.open(path) as stream:
                                 scanner_.scan_stream(stream, scan)
-                            _advance(cursors, host, head, scan)
+                            advance = _advance(cursors, host, head, scan)
                     except SourceError as exc:
                         scan.error = str(exc)
                     except (OSError, EOFError) as exc:  # a broken .gz or a dropped channel mid-file
                         scan.error = f"read failed after {scan.bytes_read} bytes: {exc}"
-                    files.append(_record(kind, host, scan))
+                    files.append(_record(kind, host, scan) | (advance if not scan.error else {}))
     except SourceError as exc:
         problems.append(
             {
@@ -273,6 +283,7 @@ def collect(ctx: CheckContext[LogsParams]) -> RawEvidence:
     with contextlib.ExitStack() as stack:
         cursors = _cursors(settings, problems, stack) if cfg.incremental else None
         _scan_all(settings, ctx, since, files, problems, cursors)
+    advance = [f.pop("cursor_advance") for f in files if "cursor_advance" in f]
     return RawEvidence(
         data={
             "collected_at": now.isoformat(),
@@ -280,6 +291,7 @@ def collect(ctx: CheckContext[LogsParams]) -> RawEvidence:
             "timezone": cfg.timezone,
             "files": files,
             "problems": problems,
+            "cursor_advance": advance,
         }
     )
 

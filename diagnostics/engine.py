@@ -5,6 +5,7 @@ The CLI calls these and only prints; tests call them directly.
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
@@ -16,6 +17,7 @@ from diagnostics import __version__, bundle
 from diagnostics.check import Check
 from diagnostics.config import ConfigError, Settings, check_params
 from diagnostics.correlate import correlate
+from diagnostics.history import cursor_updates
 from diagnostics.model import CheckStatus, Finding, Run, Severity, utcnow
 from diagnostics.registry import PluginProblem, Registry
 from diagnostics.runner import Job, Outcome, ProgressSink, execute, failure_finding
@@ -57,6 +59,7 @@ def _run(
     outcomes: Sequence[Outcome], extra: Sequence[Finding], started: Any, config: dict[str, Any], source: str
 ) -> Run:
     findings = tuple([f for o in outcomes for f in o.findings] + list(extra))
+    cursors = tuple(dataclasses.asdict(c) for c in cursor_updates(outcomes))
     return Run(
         id=uuid.uuid4().hex,
         started=started,
@@ -67,6 +70,7 @@ def _run(
         findings=findings,
         source=source,
         incidents=correlate(findings),
+        log_cursors=cursors,
     )
 
 

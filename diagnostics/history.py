@@ -113,6 +113,19 @@ def cursor_updates(outcomes: Sequence[Any]) -> list[CursorUpdate]:
     return out
 
 
+def run_cursors(run: Run) -> list[CursorUpdate]:
+    """The cursor moves a live run carries (:attr:`Run.log_cursors`, from :func:`cursor_updates`)."""
+    out = []
+    for c in run.log_cursors:
+        try:
+            out.append(
+                CursorUpdate(str(c["source"]), str(c["head"]), str(c["path"]), int(c["offset"]), int(c["lines"]))
+            )
+        except (KeyError, TypeError, ValueError):
+            continue  # moving nothing means reading again: never a loss
+    return out
+
+
 def connect_args(url: str, timeout_s: float) -> dict[str, Any]:
     """Driver options that bound every wait on the store: connecting, reading and writing (MySQL/MariaDB:
     pymysql/mysqlclient), connecting and each statement (PostgreSQL), a locked database (SQLite busy
@@ -331,8 +344,9 @@ class History:
         except sa.exc.SQLAlchemyError as exc:
             raise _translate(self.url, exc) from exc
 
-    def record(self, run: Run, cursors: Sequence[CursorUpdate] = ()) -> bool:
-        """Store ``run`` — and the log cursors its evaluation reached — in one transaction: all or nothing.
+    def record(self, run: Run, cursors: Sequence[CursorUpdate] | None = None) -> bool:
+        """Store ``run`` — and the log cursors its evaluation reached (``cursors``, by default the run's own
+        ``log_cursors``) — in one transaction: all or nothing.
 
         Idempotent: a run already stored (``report --from`` of a recorded run, the retry after a failed
         e-mail) is neither stored twice nor an error; returns False then (and moves no cursor), True when
@@ -348,7 +362,7 @@ class History:
                 if ex("SELECT 1 FROM csdiag_runs WHERE id = :id", {"id": run.id}).first() is not None:
                     return False
                 self._insert(ex, run)
-                for c in cursors:
+                for c in run_cursors(run) if cursors is None else cursors:
                     self._put_cursor(ex, c)
                 return True
         except sa.exc.IntegrityError as exc:

@@ -381,6 +381,9 @@ class Run:
     # with earlier runs of the same runner (diagnostics.scope); "" in documents of older versions
     runner: str = ""
     host: str = ""
+    # where this run read *and evaluated* each log file to ({source, head, path, offset, lines}): recorded
+    # with the run, in its transaction, so a cursor never passes lines no run evaluated; never in documents
+    log_cursors: tuple[Mapping[str, Any], ...] = ()
 
     def __post_init__(self) -> None:
         _require_aware(self.started, "run start")

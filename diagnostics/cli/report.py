@@ -33,13 +33,17 @@ def record(settings: Settings, run: Run) -> Past:
     """Record ``run`` in the history store; return what changed since the previous run and the recent
     history (for trends and charts). A store that cannot be opened is a warning, not a failure."""
     from diagnostics.config import ConfigError
-    from diagnostics.history import History
+    from diagnostics.history import History, run_cursors
     from diagnostics.sources.errors import SourceError
 
     days = settings.report.trend_days
     try:
         with History.open(settings.history.full_url()) as store:
-            store.record(run)
+            if store.record(run) and settings.logs.cursor_file and run.log_cursors:
+                # the log cursors live in their own file: moved only now that the run is recorded
+                with History.open(f"sqlite:///{settings.logs.cursor_file}") as cursors:
+                    for c in run_cursors(run):
+                        cursors.set_cursor(c.source, c.head, c.path, c.offset, c.lines)
             _name_clash(settings, store, run)
             store.prune(settings.history.retention_days)
             return Past(store.changes(run), store.runs(days), store.series(days=days), recorded=True)

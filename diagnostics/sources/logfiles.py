@@ -50,6 +50,9 @@ class FileScan:
     start_offset: int = 0  # where reading began (a cursor from the previous run), and that line's number
     start_line: int = 1
     complete_to: int = 0  # absolute offset just after the last complete line read (where a cursor goes)
+    # (offset, line) of the first candidate not kept (max_lines reached): a cursor stops there, so the lines
+    # from it on are read again next time rather than never evaluated
+    cut_at: tuple[int, int] | None = None
 
 
 def _rotation_key(path: Path) -> tuple[int, float, str]:
@@ -315,6 +318,8 @@ class Scanner:
             counted_to = start
             if len(result.candidates) >= self.max_candidates:
                 result.truncated = True
+                if result.cut_at is None:
+                    result.cut_at = (base_offset + start, line_no)
                 break
             eol = block.find(b"\n", start, limit)
             eol = limit if eol < 0 else eol
@@ -367,11 +372,15 @@ class Scanner:
                 result.error = part.error
             result.binary = result.binary or part.binary
             for cand in part.candidates:
+                cand["line"] = int(cand["line"]) + offset  # type: ignore[call-overload]
                 if len(result.candidates) >= self.max_candidates:
                     result.truncated = True
+                    if result.cut_at is None:
+                        result.cut_at = (int(cand["offset"]), int(cand["line"]))  # type: ignore[call-overload]
                     break
-                cand["line"] = int(cand["line"]) + offset  # type: ignore[call-overload]
                 result.candidates.append(cand)
+            if part.cut_at is not None and result.cut_at is None:
+                result.cut_at = (part.cut_at[0], part.cut_at[1] + offset)
             result.truncated = result.truncated or part.truncated
             result.bytes_read += part.bytes_read
             result.complete_to = max(result.complete_to, part.complete_to)

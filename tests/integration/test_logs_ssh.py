@@ -113,6 +113,7 @@ def test_cursors_over_ssh(sshd, rotated, tmp_path):
             'since = "2020-01-01"',
             f'since = "2020-01-01"\nincremental = true\ncursor_file = "{tmp_path / "cursors.sqlite"}"',
         )
+        + f'\n[history]\nurl = "sqlite:///{tmp_path / "history.sqlite"}"\nrecord = true\n'
     )
     assert next(f for f in run(cfg, tmp_path) if f["code"] == "STORAGE_FULL")["count"] == 3
     assert not any(f["code"] == "STORAGE_FULL" for f in run(cfg, tmp_path))

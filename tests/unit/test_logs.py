@@ -263,7 +263,9 @@ def test_cursors_report_only_what_is_new_across_rotation(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text(
         f'[logs]\nmanagement = ["{logdir}"]\nsince = "2020-01-01"\nincremental = true\n'
-        f'cursor_file = "{tmp_path / "cursors.sqlite"}"\n'
+        f'cursor_file = "{tmp_path / "cursors.sqlite"}"\n\n'
+        # cursors move only with a recorded run (the lines were evaluated and the run stored)
+        f'[history]\nurl = "sqlite:///{tmp_path / "history.sqlite"}"\nrecord = true\n'
     )
 
     def storage_full():
@@ -286,6 +288,40 @@ def test_cursors_report_only_what_is_new_across_rotation(tmp_path):
     assert storage_full() == (1, ["cloud.log:1"])
 
 
+def test_cursors_do_not_move_with_a_run_that_is_not_recorded(tmp_path):
+    """triage without [history] record evaluates the lines but stores no run: the next run reads them again."""
+    logdir = tmp_path / "var-log"
+    logdir.mkdir()
+    (logdir / "cloud.log").write_text(_line("10:00:00"))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[logs]\nmanagement = ["{logdir}"]\nsince = "2020-01-01"\nincremental = true\n\n'
+        f'[history]\nurl = "sqlite:///{tmp_path / "history.sqlite"}"\n'
+    )
+    counts = []
+    for _ in range(2):
+        r = run_cli("triage", "--config", str(cfg), "--only", "logs", "--format", "json", cwd=tmp_path)
+        counts.append(sum(f["count"] for f in json.loads(r.stdout)["findings"] if f["code"] == "STORAGE_FULL"))
+    assert counts == [1, 1]
+
+
+def test_a_scan_cut_short_moves_its_cursor_only_to_the_first_line_not_kept(tmp_path):
+    logdir = tmp_path / "var-log"
+    logdir.mkdir()
+    (logdir / "cloud.log").write_text("".join(_line(f"10:{s // 60:02d}:{s % 60:02d}") for s in range(250)))
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        f'[logs]\nmanagement = ["{logdir}"]\nsince = "2020-01-01"\nincremental = true\nmax_lines = 100\n\n'
+        f'[history]\nurl = "sqlite:///{tmp_path / "history.sqlite"}"\nrecord = true\n'
+    )
+    counts = []
+    for _ in range(4):
+        r = run_cli("triage", "--config", str(cfg), "--only", "logs", "--format", "json", cwd=tmp_path)
+        fs = [f for f in json.loads(r.stdout)["findings"] if f["code"] == "STORAGE_FULL"]
+        counts.append(sum(f["count"] for f in fs))
+    assert counts == [100, 100, 50, 0]  # every line evaluated once: none skipped, none twice
+
+
 def test_cursors_live_in_the_history_store_by_default(tmp_path):
     logdir = tmp_path / "var-log"
     logdir.mkdir()
@@ -294,7 +330,7 @@ def test_cursors_live_in_the_history_store_by_default(tmp_path):
     cfg = tmp_path / "c.toml"
     cfg.write_text(
         f'[logs]\nmanagement = ["{logdir}"]\nsince = "2020-01-01"\nincremental = true\n\n'
-        f'[history]\nurl = "sqlite:///{store}"\n'
+        f'[history]\nurl = "sqlite:///{store}"\nrecord = true\n'
     )
     counts = []
     for _ in range(2):
