@@ -171,8 +171,54 @@ def _previous(settings: Settings) -> dict[str, dict[str, Any]]:
     return out
 
 
+def _start_cli_polls(ctx: CheckContext[OpticsParams]) -> dict[str, Any]:
+    """Start polling every SSH switch at once, beside the SNMP sweep, each in a daemon thread bounded by
+    its session's own timeouts (daemon: a session still talking at the deadline is left behind, and does
+    not hold the process at exit as an executor's worker would)."""
+    import threading
+
+    settings = ctx.settings
+    budget = ctx.timeout(60) * 0.9
+    polls: dict[str, Any] = {}
+    for sw in settings.switches:
+        if "ssh" not in sw.transport:
+            continue
+        from diagnostics.sources import switchcli
+
+        box: dict[str, Any] = {}
+
+        def poll(sw: Any = sw, box: dict[str, Any] = box) -> None:
+            try:
+                box["result"] = switchcli.collect(sw, settings.ssh, budget)
+            except Exception as exc:  # a library bug must not cost the other switches' results
+                box["result"] = {"error": {"kind": "ProtocolError", "message": f"{type(exc).__name__}: {exc}"[:300]}}
+
+        thread = threading.Thread(target=poll, name=f"optics-cli-{sw.name}", daemon=True)
+        thread.start()
+        polls[sw.name] = (thread, box)
+    return polls
+
+
+def _finish_cli_polls(polls: dict[str, Any], until: float) -> dict[str, dict[str, Any]]:
+    """Each SSH switch's answer, or a Timeout for one still talking at ``until`` (monotonic): the check
+    returns before its deadline with everything else it read, SNMP results included."""
+    import time
+
+    out: dict[str, dict[str, Any]] = {}
+    for name, (thread, box) in polls.items():
+        thread.join(max(0.0, until - time.monotonic()))
+        out[name] = box.get("result") or {
+            "error": {"kind": "Timeout", "message": "the CLI session had not ended by the check's deadline"}
+        }
+    return out
+
+
 def collect(ctx: CheckContext[OpticsParams]) -> RawEvidence:
+    import time
+
     settings, params = ctx.settings, ctx.params
+    until = time.monotonic() + ctx.timeout(60) * 0.9
+    cli_polls = _start_cli_polls(ctx)
     switches: dict[str, dict[str, Any]] = {}
     jobs = []
     for sw in settings.switches:
@@ -199,11 +245,8 @@ def collect(ctx: CheckContext[OpticsParams]) -> RawEvidence:
         )
         for name, result in results.items():
             switches[name]["snmp"] = result
-    for sw in settings.switches:
-        if "ssh" in sw.transport:
-            from diagnostics.sources import switchcli
-
-            switches[sw.name]["cli"] = switchcli.collect(sw, settings.ssh, timeout_s=ctx.timeout(60) * 0.9)
+    for name, cli in _finish_cli_polls(cli_polls, until).items():
+        switches[name]["cli"] = cli
     return RawEvidence(
         data={
             "switches": switches,

@@ -125,3 +125,39 @@ def test_an_unknown_host_key_is_refused(cli_switches, tmp_path):
     [finding] = json.loads(r.stdout)["findings"]
     assert (finding["code"], finding["severity"]) == ("SWITCH_UNREACHABLE", "UNKNOWN")
     assert "host key" in finding["summary"].lower() or "not found in known_hosts" in finding["summary"]
+
+
+def test_ssh_switches_are_polled_at_once_and_a_hung_one_costs_no_other_result(cli_switches, tmp_path):
+    """Two switches that never show a prompt (sshd runs `sleep`) beside a working one, with a check deadline
+    shorter than their sessions' timeouts: the run ends before the deadline, the working switch is judged,
+    the hung ones are UNKNOWN with a timeout — not one CHECK_TIMEOUT that drops everything (issue 19)."""
+    import time
+
+    known = tmp_path / "known_hosts"
+    with ExitStack() as stack:
+        hung = [stack.enter_context(sshd_server(extra_config="ForceCommand sleep 120\n")) for _ in range(2)]
+        ok = cli_switches["access1"]
+        known.write_text("".join(s.known_hosts_line() for s in [ok, *hung]))
+        body = (
+            f'[[switches]]\nname = "access1"\nhost = "127.0.0.1"\nplatform = "cisco_ios"\ntransport = ["ssh"]\n'
+            f'ssh = {{ username = "root", key_file = "{ok.client_key}", port = {ok.port}, timeout_s = 15 }}\n\n'
+        )
+        for i, s in enumerate(hung):
+            body += (
+                f'[[switches]]\nname = "hung{i}"\nhost = "127.0.0.1"\nplatform = "cisco_ios"\ntransport = ["ssh"]\n'
+                f'ssh = {{ username = "root", key_file = "{s.client_key}", port = {s.port}, timeout_s = 60 }}\n\n'
+            )
+        cfg = write_config(
+            tmp_path / "c.toml", f'[run]\ncheck_timeout_s = 20\n\n[ssh]\nknown_hosts = "{known}"\n\n{body}'
+        )
+        started = time.monotonic()
+        r = run_cli("triage", "--config", str(cfg), "--only", "optics", "--format", "json", timeout=120)
+        elapsed = time.monotonic() - started
+    findings = json.loads(r.stdout)["findings"]
+    codes = {(f["target"], f["code"]) for f in findings}
+    assert elapsed < 20 + 5, elapsed
+    assert not any(c == "CHECK_TIMEOUT" for _, c in codes), codes
+    assert ("access1:Te1/1/2", "OPTICS_RX_LOW") in codes
+    for name in ("hung0", "hung1"):
+        [f] = [f for f in findings if f["target"] == name]
+        assert f["severity"] == "UNKNOWN" and "deadline" in f["summary"], f
