@@ -620,6 +620,7 @@ class History:
             if status == CheckStatus.COMPLETED.value:
                 checks.add(check)
         targets: dict[str, dict[str, set[str]]] = {}
+        blind: dict[str, dict[str, set[str]]] = {}
         problems: dict[str, dict[str, dict[str, Any]]] = {}
         for run_id, check, code, severity, target, summary in self._exec(
             "SELECT f.run_id, f.check_name, f.code, f.severity, f.target, f.summary FROM csdiag_findings f "
@@ -627,6 +628,8 @@ class History:
             p,
         ):
             targets.setdefault(run_id, {}).setdefault(check, set()).add(target)
+            if severity == Severity.UNKNOWN.value:
+                blind.setdefault(run_id, {}).setdefault(check, set()).add(target)
             if severity in _PROBLEMS:
                 f = {"check": check, "code": code, "severity": severity, "target": target, "summary": summary}
                 problems.setdefault(run_id, {})[key_of(f)] = f
@@ -634,7 +637,8 @@ class History:
         for run_id, finished, digest in runs:
             named = targets.get(run_id, {})
             checks = done.get(run_id, set(named))  # no scope rows: an older store's run
-            scope = Scope(runner, digest, {c: frozenset(named.get(c, ())) for c in checks})
+            unjudged = {c: frozenset(t) for c, t in blind.get(run_id, {}).items()}
+            scope = Scope(runner, digest, {c: frozenset(named.get(c, ())) for c in checks}, unjudged)
             out.append(PastRun(run_id, finished, scope, problems.get(run_id, {})))
         return out
 

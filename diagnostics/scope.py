@@ -13,6 +13,8 @@ The rules (each tested in tests/unit/test_scope.py):
   the same things and completed: it looked at everything it looked at then);
 - a problem is **resolved** only when a run covers it and does not see it, and the latest earlier run
   covering it did see it;
+- a target for which the check gave an UNKNOWN finding (it could not judge it) is not covered by that run
+  for its other problems;
 - "open since" and the streak that damping (``[report] crit_after_runs``) counts walk back over covering
   runs only: a run that did not cover a problem neither breaks nor extends its series.
 
@@ -25,10 +27,10 @@ import hashlib
 import json
 import socket
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from diagnostics.model import CheckStatus, Run
+from diagnostics.model import CheckStatus, Run, Severity
 
 if TYPE_CHECKING:
     from diagnostics.history import Change
@@ -46,11 +48,14 @@ class Scope:
     runner: str
     digest: str | None
     checks: Mapping[str, frozenset[str]]
+    # check → targets it could not judge (an UNKNOWN finding): the check completed, but for these
+    # targets it proves nothing, so their other problems are not resolved by this run
+    blind: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def covers(self, check: str, target: str, digest: str | None) -> bool:
         """Did this run look at ``target`` of ``check``? ``digest``: that of the run compared with."""
         targets = self.checks.get(check)
-        if targets is None:
+        if targets is None or target in self.blind.get(check, ()):
             return False
         return target in targets or (self.digest is not None and self.digest == digest)
 
@@ -63,14 +68,18 @@ def scope_of(run: Run) -> Scope:
     """The scope of ``run``. A run document without its check list (older csdiag versions) covers the
     checks its findings name, for the targets they name."""
     targets: dict[str, set[str]] = {}
+    blind: dict[str, set[str]] = {}
     for f in run.findings:
         targets.setdefault(f.check, set()).add(f.target)
+        if f.severity is Severity.UNKNOWN:
+            blind.setdefault(f.check, set()).add(f.target)
     done = {c.name for c in run.checks if c.status is CheckStatus.COMPLETED} if run.checks else set(targets)
     digest = run.config.get(DIGEST_KEY)
     return Scope(
         run.runner,
         str(digest) if digest else None,
         {c: frozenset(targets.get(c, ())) for c in sorted(done)},
+        {c: frozenset(t) for c, t in blind.items()},
     )
 
 
@@ -120,10 +129,10 @@ def changes(run: Run, past: Sequence[PastRun]) -> list[Change]:
     for k, f in current.items():
         since, streak, status, latest = finished, 1, "new", True
         for p in reversed(past):
-            if not p.scope.covers(f.check, f.target, scope.digest):
-                continue
             if k not in p.problems:
-                break
+                if p.scope.covers(f.check, f.target, scope.digest):
+                    break
+                continue  # the run did not cover it: neither breaks nor extends the series
             since, streak = p.finished, streak + 1
             if latest:
                 status = "open"

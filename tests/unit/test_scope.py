@@ -172,3 +172,14 @@ def test_retention_keeps_the_run_that_holds_an_open_problems_since(h):
     assert [r["id"] for r in h.runs()] == ["zone-a-0", "zone-a-48", "zone-a-72", "zone-b-96"]
     (c,) = h.changes(run(72, problem))
     assert c.since[:10] == "2026-11-01"
+
+
+def test_a_target_the_check_could_not_judge_resolves_nothing(h):
+    marks(h, run(0, [f("storage", "NFS_READ_ONLY", "store 1")]))
+    unreachable = f("storage", "NFS_UNREACHABLE", "store 1", Severity.UNKNOWN)
+    assert marks(h, run(1, [unreachable])) == [("new", "NFS_UNREACHABLE", 1)]  # not "resolved"
+    assert marks(h, run(2, [unreachable])) == [("open", "NFS_UNREACHABLE", 2)]
+    assert marks(h, run(3, [], checks=["storage"])) == [
+        ("resolved", "NFS_READ_ONLY", 0),
+        ("resolved", "NFS_UNREACHABLE", 0),
+    ]
