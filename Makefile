@@ -7,7 +7,7 @@ PIP := $(PY) -m pip --disable-pip-version-check
 # Services the integration tests start themselves (tests/services/).
 APT_PACKAGES := mariadb-server mariadb-client openssh-server openssh-client iputils-ping iproute2 nftables libfuse2 \
 	nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common chromium qemu-utils e2fsprogs fdisk openssl \
-	nagios4-core prometheus prometheus-node-exporter tmux postgresql procps snmp
+	nagios4-core prometheus prometheus-node-exporter tmux postgresql systemd procps snmp
 
 .PHONY: demo test lint typecheck unit integration system-deps demo-bundle docs bench clean
 
