@@ -22,6 +22,7 @@ from typing import Any
 
 from diagnostics.correlate import correlate
 from diagnostics.model import CheckStatus, Run, Severity, utcnow
+from diagnostics.scope import Change as Change  # re-exported: reports and tests import it from here
 from diagnostics.scope import PastRun, Scope, scope_of
 from diagnostics.sources.cursors import Cursor
 from diagnostics.sources.errors import ProtocolError, SourceError, Timeout, Unreachable
@@ -59,22 +60,6 @@ MIGRATIONS: dict[int, list[str]] = {
         "status VARCHAR(16) NOT NULL, PRIMARY KEY (run_id, check_name))",
     ],
 }
-
-
-@dataclass(frozen=True)
-class Change:
-    status: str  # "new" | "open" | "resolved"
-    since: str | None  # when it was first seen in the unbroken series of runs
-    severity: str
-    check: str
-    code: str
-    target: str
-    summary: str
-    streak: int = 1  # runs in a row, this one included, that had it (0 for resolved)
-
-    @property
-    def key(self) -> str:
-        return f"{self.check}|{self.code}|{self.target}"
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,9 @@ import json
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from diagnostics.model import CheckStatus, Run, Severity
-
-if TYPE_CHECKING:
-    from diagnostics.history import Change
 
 PROBLEMS = ("WARN", "CRIT", "UNKNOWN")
 DIGEST_KEY = "targets_digest"  # in Run.config
@@ -107,6 +104,24 @@ def targets_digest(settings_dump: Mapping[str, Any]) -> str:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A problem's place in its runner's series: new, open (since when) or resolved."""
+
+    status: str  # "new" | "open" | "resolved"
+    since: str | None  # when it was first seen in the unbroken series of runs
+    severity: str
+    check: str
+    code: str
+    target: str
+    summary: str
+    streak: int = 1  # runs in a row, this one included, that had it (0 for resolved)
+
+    @property
+    def key(self) -> str:
+        return f"{self.check}|{self.code}|{self.target}"
+
+
+@dataclass(frozen=True)
 class PastRun:
     """An earlier run of the same runner, as the history store has it."""
 
@@ -120,8 +135,6 @@ def changes(run: Run, past: Sequence[PastRun]) -> list[Change]:
     """Each problem of ``run`` as new or open (since when, streak over covering runs), and each problem
     of earlier covering runs that ``run`` covered and no longer sees (resolved). ``past``: earlier runs
     of the same runner, oldest first."""
-    from diagnostics.history import Change
-
     scope = scope_of(run)
     finished = run.finished.isoformat()
     out: list[Change] = []

@@ -162,7 +162,7 @@ def report(
 
 def _read_run(settings: Settings, path: Path, only: str | None, skip: str | None) -> Run:
     """A run document (kept as it is, with its runner) or a bundle (evaluated here). A document of an
-    older csdiag without a runner is recorded under ``document:<file name>``, said on stderr."""
+    older csdiag without a runner is recorded under this runner's name ([run] runner), said on stderr."""
     import dataclasses
     import json
 
@@ -183,7 +183,11 @@ def _read_run(settings: Settings, path: Path, only: str | None, skip: str | None
     except ModelError as exc:
         fail(f"{path}: {exc}")
     if not run.runner:
-        name = f"document:{path.name}"
+        # an older csdiag's document: it was written by this site's runner as far as anyone can tell, so it
+        # joins this runner's series (a name per file would make every daily document a new runner)
+        from diagnostics import scope
+
+        name = settings.run.runner or scope.default_runner()
         typer.echo(f"csdiag: {path}: a run document without a runner (older csdiag): recorded as {name}", err=True)
         run = dataclasses.replace(run, runner=name)
     return run

@@ -78,21 +78,21 @@ def test_report_from_several_documents_records_each_under_its_runner(tmp_path):
     old["run"]["id"] = "older-version-run"
     docs.append(tmp_path / "older.json")
     docs[-1].write_text(json.dumps(old))
-    cfg = write_config(tmp_path / "report.toml", f'[history]\nurl = "sqlite:///{store}"\n')
+    cfg = write_config(tmp_path / "report.toml", f'[run]\nrunner = "site-a"\n\n[history]\nurl = "sqlite:///{store}"\n')
     args = [a for d in docs for a in ("--from", str(d))]
     r = run_cli("report", "--config", str(cfg), *args, "-o", str(tmp_path / "out"))
     assert r.returncode in (1, 2, 3), r.stderr
-    assert "older.json: a run document without a runner (older csdiag): recorded as document:older.json" in r.stderr
+    assert "older.json: a run document without a runner (older csdiag): recorded as site-a" in r.stderr
     rows = list(csv.DictReader(io.StringIO((tmp_path / "out/findings.csv").read_text())))
-    assert {row["runner"] for row in rows} == {"zone-west", "zone-east", "document:older.json"}
+    assert {row["runner"] for row in rows} == {"zone-west", "zone-east", "site-a"}
     with History.open(f"sqlite:///{store}") as h:
-        assert sorted(r[0] for r in h.fleet_runners()) == ["document:older.json", "zone-east", "zone-west"]
+        assert sorted(r[0] for r in h.fleet_runners()) == ["site-a", "zone-east", "zone-west"]
         assert len(h.runs()) == 3
     # the fleet view of the same store
     r = run_cli("report", "--config", str(cfg), "--fleet", "-o", str(tmp_path / "fleet"))
     assert r.returncode in (1, 2, 3), r.stderr
     doc = json.loads((tmp_path / "fleet/findings.json").read_text())
-    assert {f["runner"] for f in doc["findings"]} == {"zone-west", "zone-east", "document:older.json"}
+    assert {f["runner"] for f in doc["findings"]} == {"zone-west", "zone-east", "site-a"}
     assert [f for f in doc["findings"] if f["code"] == "RUNNER_REPORTED"]
 
 
