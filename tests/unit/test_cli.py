@@ -98,10 +98,10 @@ def test_report_marks_changes_between_runs(tmp_path):
             cwd=tmp_path,
         )
         assert r.returncode == 2, r.stderr
-    assert "0 new, 13 resolved since the previous run" in r.stderr
+    assert "0 new, 15 resolved since the previous run" in r.stderr
     page = (tmp_path / "two/report.html").read_text()
     assert 'id="group-resolved"' in page and "open since" in page
-    assert "0 new · 13 resolved since the previous run" in page  # the header says what changed
+    assert "0 new · 15 resolved since the previous run" in page  # the header says what changed
     r = run_cli("history", "--config", str(cfg), "--format", "json", cwd=tmp_path)
     assert len(json.loads(r.stdout)["runs"]) == 2
 

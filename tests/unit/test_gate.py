@@ -196,7 +196,8 @@ def test_nagios_output_parses_back(tmp_path):
     assert len(labels) == len(set(labels))  # unique perfdata labels
     stalled = next(i for i in items if "since_update" in i[0] and "ubuntu" in i[0])
     assert stalled[3] == "~:10" and stalled[4] == "~:60"  # upper levels: alert above
-    assert len(rest) == 14  # 13 problems in rank order, then the perfdata line
+    assert len(rest) == 13  # 11 of the 15 problems in rank order, "… 4 more lines", then the perfdata line
+    assert rest[-2].startswith("… 4 more lines")
 
 
 def test_nagios_negative_lower_ranges():
