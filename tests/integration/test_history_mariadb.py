@@ -1,5 +1,7 @@
 """A history store shared through MariaDB (SQLAlchemy + pymysql), the password from the environment."""
 
+from typing import Any
+
 import pytest
 
 from diagnostics.config import parse_settings
@@ -27,6 +29,12 @@ def test_history_on_mariadb(mariadb, monkeypatch):
             }
         }
     )
+    exercise_shared_store(settings)
+    assert "hist-pw-123" not in settings.history.url and "hist-pw-123" not in str(settings.summary())
+
+
+def exercise_shared_store(settings: Any) -> None:
+    """Runs, changes, the cursor upsert and a metric series on a store shared by runners (any server)."""
     with History.open(settings.history.full_url()) as h:
         h.record(run(0, "NFS_CAPACITY_LOW"))
         second = run(1, "NFS_READ_ONLY")
@@ -41,4 +49,3 @@ def test_history_on_mariadb(mariadb, monkeypatch):
         assert h.cursor("ssvm 10.0.0.1", "cd" * 32) is None
         points = [(s["at"][:10], s["value"]) for s in h.series("storage", "store 1")]
         assert points == [("2026-11-01", 100), ("2026-11-02", 99)]
-    assert "hist-pw-123" not in settings.history.url and "hist-pw-123" not in str(settings.summary())
