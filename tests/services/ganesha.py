@@ -42,7 +42,9 @@ class Ganesha:
 
 
 def _config(exports: Sequence[Export], protocols: str) -> str:
-    blocks = [f"NFS_CORE_PARAM {{ Protocols = {protocols}; }}\nNFSV4 {{ Graceless = true; }}\n"]
+    # no RQUOTA: its fixed port 875 can be taken by a reserved port ganesha itself bound (bindresvport)
+    # first, and a failed bind ends the server ("Cannot bind RQUOTA tcp6 socket … Cannot continue")
+    blocks = [f"NFS_CORE_PARAM {{ Protocols = {protocols}; Enable_RQUOTA = false; }}\nNFSV4 {{ Graceless = true; }}\n"]
     for i, e in enumerate(exports, 1):
         client = f" CLIENT {{ Clients = {e.clients}; Access_Type = RW; }}" if e.clients else ""
         blocks.append(
