@@ -169,6 +169,22 @@ def _readings_table(
 
 
 _ARISTA_DETAIL = {"temperature": "temp", "voltage": "voltage", "current": "bias", "tx power": "tx", "rx power": "rx"}
+# the optic's own levels: our name → the template's column (Arista detail) or column suffix (NX-OS details)
+_ARISTA_LEVELS = {
+    "high_alarm": "HIGH_ALARM_THRESHOLD",
+    "high_warn": "HIGH_WARN_THRESHOLD",
+    "low_alarm": "LOW_ALARM_THRESHOLD",
+    "low_warn": "LOW_WARN_THRESHOLD",
+}
+_NXOS_LEVELS = {"high_alarm": "ALARM_HIGH", "low_alarm": "ALARM_LOW", "high_warn": "WARN_HIGH", "low_warn": "WARN_LOW"}
+
+
+def _with_levels(kind: str, text: Any, row: dict[str, Any], levels: dict[str, str]) -> dec.Value | None:
+    """The value of ``kind`` read from ``text`` with the optic's own levels from ``row`` (None: no value)."""
+    value = _power(text) if kind in ("rx", "tx") else _plain(text)
+    if value is not None:
+        value.thresholds = {name: level for name, col in levels.items() if (level := _num(row.get(col))) is not None}
+    return value
 
 
 def _readings_arista_detail(rows: list[dict[str, Any]]) -> list[dec.Reading]:
@@ -180,20 +196,9 @@ def _readings_arista_detail(rows: list[dict[str, Any]]) -> list[dec.Reading]:
         port = str(r.get("PORT") or "").strip()
         if kind is None or not port:
             continue
-        text = r.get("CURRENT_VALUE")
-        value = _power(text) if kind in ("rx", "tx") else _plain(text)
+        value = _with_levels(kind, r.get("CURRENT_VALUE"), r, _ARISTA_LEVELS)
         if value is None:
             continue
-        value.thresholds = {
-            name: level
-            for name, col in (
-                ("high_alarm", "HIGH_ALARM_THRESHOLD"),
-                ("high_warn", "HIGH_WARN_THRESHOLD"),
-                ("low_alarm", "LOW_ALARM_THRESHOLD"),
-                ("low_warn", "LOW_WARN_THRESHOLD"),
-            )
-            if (level := _num(r.get(col))) is not None
-        }
         reading = by_port.setdefault(port, dec.Reading(port=port, source="show interfaces transceiver detail"))
         reading.values[kind] = value
     return list(by_port.values())
@@ -255,21 +260,10 @@ def _readings_nxos(rows: list[dict[str, Any]]) -> list[dec.Reading]:
             ("bias", "AMPS"),
             ("voltage", "VOLTAGE"),
         ):
-            text = r.get(f"{key}_VALUE")
-            value = _power(text) if kind in ("rx", "tx") else _plain(text)
-            if value is None:
-                continue
-            value.thresholds = {
-                name: level
-                for name, col in (
-                    ("high_alarm", "ALARM_HIGH"),
-                    ("low_alarm", "ALARM_LOW"),
-                    ("high_warn", "WARN_HIGH"),
-                    ("low_warn", "WARN_LOW"),
-                )
-                if (level := _num(r.get(f"{key}_{col}"))) is not None
-            }
-            reading.values[kind] = value
+            levels = {name: f"{key}_{col}" for name, col in _NXOS_LEVELS.items()}
+            value = _with_levels(kind, r.get(f"{key}_VALUE"), r, levels)
+            if value is not None:
+                reading.values[kind] = value
         if reading.values:
             out.append(reading)
     return out
