@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
 from typing import NoReturn
 
 import pytest
@@ -31,3 +32,13 @@ def free_port() -> int:
             except OSError:
                 continue
         return port
+
+
+def stop(proc: subprocess.Popen[bytes], grace_s: float = 10) -> None:
+    """Terminate a service, kill it if it has not ended within ``grace_s``, and reap it."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=10)

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.services import unavailable
+from tests.services import stop, unavailable
 from tests.services.netns import Topology
 
 
@@ -55,15 +55,6 @@ def _config(exports: Sequence[Export], protocols: str) -> str:
     return "".join(blocks)
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(timeout=10)
-
-
 @contextmanager
 def ganesha(t: Topology, exports: Sequence[Export], protocols: str = "3, 4") -> Iterator[Ganesha]:
     """rpcbind and ganesha.nfsd in a new namespace of ``t``; ready when rpcinfo sees the NFS program."""
@@ -103,7 +94,7 @@ def ganesha(t: Topology, exports: Sequence[Export], protocols: str = "3, 4") -> 
         yield server
     finally:
         for proc in reversed(procs):
-            _stop(proc)
+            stop(proc)
         for stale in ("/run/rpcbind.sock", "/run/rpcbind.lock"):
             Path(stale).unlink(missing_ok=True)
         shutil.rmtree(root, ignore_errors=True)

@@ -16,7 +16,7 @@ from typing import Any
 
 import pymysql
 
-from tests.services import free_port, unavailable
+from tests.services import free_port, stop, unavailable
 
 SCHEMAS = Path(__file__).with_name("cloudstack_schema")
 # The CloudStack versions whose real schema the tests can build (tests/services/cloudstack_schema/*.sql).
@@ -135,11 +135,6 @@ def mariadb_server(buffer_pool: str = "32M", port: int | None = None) -> Iterato
         )
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc, 20)
         log.close()
         shutil.rmtree(root, ignore_errors=True)

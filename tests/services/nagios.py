@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.services import unavailable
+from tests.services import stop, unavailable
 
 NAGIOS = "/usr/sbin/nagios4"
 HOST = "cloudstack-site"
@@ -216,12 +216,7 @@ def nagios_daemon(services: dict[str, str]) -> Iterator[Nagios]:
                 time.sleep(0.1)
             yield Nagios(d, proc)
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop(proc)
             if proc.stderr:
                 proc.stderr.close()
             shutil.rmtree(d / "checkresults", ignore_errors=True)

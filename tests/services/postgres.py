@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.services import free_port, unavailable
+from tests.services import free_port, stop, unavailable
 
 PASSWORD = "pg-hist-pw-7"
 
@@ -33,7 +33,7 @@ class Postgres:
         out = subprocess.run(
             [_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", database,
              "-v", "ON_ERROR_STOP=1", "-qAtc", statement],
-            capture_output=True, text=True, timeout=30, check=False,
+            capture_output=True, text=True, timeout=30, check=False, env=dict(os.environ, PGPASSWORD=PASSWORD),
         )  # fmt: skip
         if out.returncode != 0:
             raise RuntimeError(f"psql: {out.stderr.strip()}")
@@ -83,7 +83,6 @@ def postgres_server() -> Iterator[Postgres]:
         stdout=log.open("wb"), stderr=subprocess.STDOUT, **user,  # type: ignore[arg-type]
     )  # fmt: skip
     env = dict(os.environ, PGPASSWORD=PASSWORD)
-    os.environ["PGPASSWORD"] = PASSWORD  # psql in Postgres.sql
     try:
         end = time.monotonic() + 30
         while subprocess.run(
@@ -94,10 +93,5 @@ def postgres_server() -> Iterator[Postgres]:
             time.sleep(0.2)
         yield Postgres(port=port, root=root)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+        stop(proc, 20)
         shutil.rmtree(root, ignore_errors=True)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.services import free_port, unavailable
+from tests.services import free_port, stop, unavailable
 
 NODE_EXPORTER = "prometheus-node-exporter"
 PROMETHEUS = "prometheus"
@@ -71,12 +71,7 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], what: str, timeout_s: fl
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop(proc)
     if proc.stderr:
         proc.stderr.close()
 

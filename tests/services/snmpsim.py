@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from tests.services import free_port, unavailable
+from tests.services import free_port, stop, unavailable
 
 INT, STR, OID, COUNTER32, TICKS = 2, 4, 6, 65, 67
 V3 = {"user": "csdiag-mon", "auth": "auth-key-123456", "priv": "priv-key-123456"}
@@ -316,11 +316,7 @@ def simulators(groups: Sequence[Sequence[tuple[str, Switch | str]]], v3: bool = 
         yield sims
     finally:
         for proc in procs:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            stop(proc)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.services import free_port, unavailable
+from tests.services import free_port, stop, unavailable
 
 SSHD = "/usr/sbin/sshd"
 
@@ -86,10 +86,6 @@ def sshd_server(netns: str | None = None, extra_config: str = "") -> Iterator[Ss
                 time.sleep(0.05)
         yield server
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop(proc)
         log.close()
         shutil.rmtree(root, ignore_errors=True)
