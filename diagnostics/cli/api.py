@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import Annotated
@@ -43,7 +44,7 @@ def api_ping(
         raise typer.Exit(EX_UNKNOWN) from None
     denied = sorted(c for c, ok in result.allowed.items() if not ok)
     if as_json:
-        typer.echo(json.dumps(result.__dict__, indent=2, sort_keys=True))
+        typer.echo(json.dumps(dataclasses.asdict(result), indent=2, sort_keys=True))
     else:
         typer.echo(f"{result.endpoint}: CloudStack {result.version or '(version not given)'}, {result.latency_ms} ms")
         typer.echo(f"page size: {result.page_size}")

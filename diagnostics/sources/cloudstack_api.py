@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -243,9 +242,9 @@ CALLS_USED = (
 )
 
 
-def ping(settings: ApiSettings, deadline: float, *, connect: Callable[..., CloudStackApi] = CloudStackApi) -> ApiPing:
+def ping(settings: ApiSettings, deadline: float) -> ApiPing:
     """Check the credentials, read the version and the key's permissions (``listApis``)."""
-    api = connect(settings, deadline)
+    api = CloudStackApi(settings, deadline)
     started = time.monotonic()
     caps = api.call("listCapabilities").get("capability", {})
     latency = (time.monotonic() - started) * 1000
