@@ -230,3 +230,10 @@ def test_csdiag_api_ping_through_the_cli(endpoint: str, tmp_path: Path) -> None:
         "api", "ping", "--config", str(admin), env={k: v for k, v in env.items() if k != "CSDIAG_API_SECRET"}
     )
     assert unset.returncode == 64 and "CSDIAG_API_SECRET" in unset.stderr
+
+
+def test_a_failed_job_is_an_error_with_cloudstacks_text(endpoint: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A type CloudStack does not run fails the job, not the call (checked when the job runs): 530 + text."""
+    client = api(endpoint, monkeypatch)
+    with pytest.raises(ProtocolError, match="530: nslookup Is not a valid diagnostics command type"):
+        client.run_async("runDiagnostics", targetid="ssvm-1", type="nslookup", ipaddress="127.0.0.2")

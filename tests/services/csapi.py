@@ -7,6 +7,8 @@ Facts, from CloudStack at b0601e5478 (prashanthr2/cloudstack, main):
   whole string lower-cased, HMAC-SHA1 with the secret key, Base64; ``signatureVersion=3`` needs
   ``expires`` (``yyyy-MM-dd'T'HH:mm:ssZ``), refused once past; a failure answers 401 "unable to
   verify user credentials and/or request signature" (``ApiServlet``).
+* a command the key's role may not call — 432 "The API [cmd] does not exist or is not available for the
+  account <name>." (``DynamicRoleBasedAPIAccessChecker``, ``ApiServer.commandAvailable``);
 * errors — ``ExceptionResponse``: ``{"<command>response": {"uuidList": [], "errorcode": N,
   "cserrorcode": M, "errortext": "…"}}`` with HTTP status N; codes from ``ApiErrorCode`` (401, 430,
   431, 432 unsupported action, 530 internal).
@@ -15,8 +17,9 @@ Facts, from CloudStack at b0601e5478 (prashanthr2/cloudstack, main):
   parameter when pagesize is -1 (Unlimited)"; a list answers ``{"count": total, "<item>": [...]}``.
 * async jobs — ``runDiagnostics`` (``RunDiagnosticsCmd``, a ``BaseAsyncCmd``) answers ``{"jobid"}``;
   ``queryAsyncJobResult`` answers ``jobstatus`` 0/1/2, ``jobresultcode``, ``jobresult`` holding
-  ``{"diagnostics": {"exitcode", "stdout", "stderr"}}`` (``RunDiagnosticsResponse``); types other than
-  ping/traceroute/arping and params outside ``^[\\w\\-\\s.]+$`` are refused (DiagnosticsServiceImpl).
+  ``{"diagnostics": {"exitcode", "stdout", "stderr"}}`` (``RunDiagnosticsResponse``); a type other than
+  ping/traceroute/arping, or params outside ``^[\\w\\-\\s.]+$`` fail the *job* with 530 when it runs
+  (RunDiagnosticsCmd.getType, DiagnosticsServiceImpl.prepareShellCmd, ApiAsyncJobDispatcher).
 
 The scenario (what lists answer) is data the test gives; ``runDiagnostics`` runs a callable the test
 gives (e.g. the real ``ping`` inside a test namespace).
@@ -131,7 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
             if key.allowed is not None and command not in key.allowed | _EVERY_USER:
                 raise _Refused(
                     432,
-                    f"The user is not allowed to request the API command or the API command does not exist: {command}",
+                    f"The API [{command}] does not exist or is not available for the account admin.",
                 )
             body = self._dispatch(command, params, key)
         except _Refused as exc:
@@ -178,9 +181,7 @@ class _Handler(BaseHTTPRequestHandler):
             if job is None:
                 raise _Refused(431, f"Unable to find a job by id {params.get('jobid')}")
             return dict(job)
-        raise _Refused(
-            432, f"The user is not allowed to request the API command or the API command does not exist: {command}"
-        )
+        raise _Refused(432, f"The API [{command}] does not exist or is not available for the account admin.")
 
     @staticmethod
     def _filtered(rows: list[dict[str, Any]], params: dict[str, str]) -> list[dict[str, Any]]:
@@ -205,13 +206,13 @@ class _Handler(BaseHTTPRequestHandler):
     def _start_diagnostics(self, params: dict[str, str]) -> dict[str, Any]:
         st = self.server.standin
         kind, ip, extra = params.get("type", ""), params.get("ipaddress", ""), params.get("params", "")
+        # Both are checked when the job runs (RunDiagnosticsCmd.getType, DiagnosticsServiceImpl.prepareShellCmd
+        # throw IllegalArgumentException): ApiAsyncJobDispatcher fails the job with 530 and the message.
+        failure = None
         if kind.lower() not in DIAGNOSTICS_TYPES:
-            raise _Refused(
-                431,
-                f"Unable to execute API command rundiagnostics due to invalid value. Invalid parameter type value={kind} due to incorrect type",
-            )
-        if extra and not re.fullmatch(r"[\w\-\s.]+", extra):
-            raise _Refused(530, f"Optional parameters contain unwanted characters: {extra}")
+            failure = f"{kind} Is not a valid diagnostics command type. "
+        elif extra and not re.fullmatch(r"[\w\-\s.]+", extra):
+            failure = f"Optional parameters contain unwanted characters: {extra}"
         jobid = str(uuid.uuid4())
         with st.lock:
             st.jobs[jobid] = {
@@ -225,6 +226,13 @@ class _Handler(BaseHTTPRequestHandler):
         def work() -> None:
             time.sleep(st.job_delay_s)
             if st.job_never_ends:
+                return
+            if failure is not None:
+                with st.lock:
+                    st.jobs[jobid].update(
+                        jobstatus=2, jobresultcode=530, jobresulttype="object",
+                        jobresult={"errorcode": 530, "errortext": failure},
+                    )  # fmt: skip
                 return
             code, out, err = st.runner(params.get("targetid", ""), kind, ip, extra) if st.runner else (0, "", "")
             with st.lock:
