@@ -152,7 +152,10 @@ document.getElementById("r").addEventListener("load", function () {{
     [(1280, 720, 3), (390, 664, 1)],  # a laptop browser's and a phone's first screen (CSS pixels)
 )
 def test_the_first_screen_shows_verdict_incidents_and_first_actions(tmp_path, width, height, incidents_on_screen):
-    r = run_cli("triage", "--bundle", str(ROOT / "examples/demo-bundle"), "--format", "html", cwd=tmp_path)
+    # The bundle from a long path: the report shows where it came from, and no checkout's path may widen it
+    deep = tmp_path / "demo_bundle_under_a_path_as_long_as_CI_runners_give_it"  # no break opportunity inside
+    shutil.copytree(ROOT / "examples/demo-bundle", deep)
+    r = run_cli("triage", "--bundle", str(deep), "--format", "html", cwd=tmp_path)
     assert r.returncode == 2, r.stderr
     (tmp_path / "report.html").write_text(r.stdout, encoding="utf-8")
     ruler = tmp_path / "ruler.html"  # the report in a frame of exactly that viewport (headless windows are ≥ 500 px)
