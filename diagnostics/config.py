@@ -209,8 +209,21 @@ class ApiSettings(_Strict):
 
 
 class CloudStackSettings(_Strict):
+    """``[cloudstack]``: where the CloudStack-backed checks read their facts.
+
+    ``source``: ``db`` reads ``[cloudstack.database]`` only, ``api`` reads ``[cloudstack.api]`` only,
+    ``auto`` (default) the database when it is configured, else the API. ``--source`` overrides it.
+    """
+
+    source: Literal["db", "api", "auto"] = "auto"
     database: DatabaseSettings | None = None
     api: ApiSettings | None = None
+
+    def chosen_source(self) -> Literal["db", "api"] | None:
+        """The source the checks use; None when the chosen one is not configured (a finding says so)."""
+        if self.source == "db" or (self.source == "auto" and self.database is not None):
+            return "db" if self.database is not None else None
+        return "api" if self.api is not None else None
 
 
 def _state_dir() -> Path:
