@@ -26,9 +26,12 @@ log = logging.getLogger(__name__)
 FIRST_RUN_HINT = "no config file; to start: csdiag config example > csdiag.toml"
 
 
-def settings(path: Path | None, code: int = EX_USAGE) -> Settings:
+def settings(path: Path | None, code: int = EX_USAGE, source: str | None = None) -> Settings:
     """The settings from ``path`` (or the default places); errors exit with ``code``. From here on, log
-    records and an internal error's message are redacted of the secrets these settings name."""
+    records and an internal error's message are redacted of the secrets these settings name.
+
+    ``source`` (``--source``) replaces ``[cloudstack] source``; asking for a source the configuration
+    does not describe is a usage error, not a run full of NOT_CONFIGURED findings."""
     from diagnostics.config import ConfigError, load_settings
     from diagnostics.redaction import install_log_filter
 
@@ -36,6 +39,13 @@ def settings(path: Path | None, code: int = EX_USAGE) -> Settings:
         loaded = load_settings(path)
     except ConfigError as exc:
         fail(str(exc), code)
+    if source is not None:
+        cs = loaded.cloudstack
+        section = {"db": ("database", cs.database), "api": ("api", cs.api)}.get(source)
+        if section is not None and section[1] is None:
+            where = loaded.path or "the configuration (no config file found)"
+            fail(f"--source {source}: {where} has no [cloudstack.{section[0]}] section", code)
+        loaded = loaded.model_copy(update={"cloudstack": cs.model_copy(update={"source": source})})
     OPTS.redact = install_log_filter(loaded).redactor.text
     log.debug("configuration: %s", loaded.path or "none found, built-in defaults")
     return loaded

@@ -11,7 +11,7 @@ import typer
 
 from diagnostics.cli import common
 from diagnostics.cli.app import OPTS, app, fail
-from diagnostics.cli.options import EX_GATE_USAGE, BundleOpt, ConfigOpt, JunitOpt, OnlyOpt, SkipOpt
+from diagnostics.cli.options import EX_GATE_USAGE, BundleOpt, ConfigOpt, JunitOpt, OnlyOpt, SkipOpt, SourceOpt
 
 if TYPE_CHECKING:
     from diagnostics.check import Check
@@ -46,6 +46,7 @@ def gate(
     only: OnlyOpt = None,
     skip: SkipOpt = None,
     bundle: BundleOpt = None,
+    source: SourceOpt = None,
     retry_for: Annotated[
         str | None,
         typer.Option(
@@ -82,7 +83,9 @@ def gate(
     from diagnostics.model import Severity
     from diagnostics.registry import parse_names
 
-    settings = common.settings(config, EX_GATE_USAGE)
+    if source is not None and bundle is not None:
+        fail("--source chooses where a live run reads CloudStack; a bundle replays what it recorded", EX_GATE_USAGE)
+    settings = common.settings(config, EX_GATE_USAGE, source=source)
     if profile is not None and profile not in settings.gate.profiles:
         known = ", ".join(sorted(settings.gate.profiles)) or "none configured"
         fail(f"--profile: no [gate.profiles.{profile}] in the configuration (known: {known})", EX_GATE_USAGE)

@@ -14,6 +14,12 @@ EX_GATE_USAGE = 2  # gate's contract: 0 pass, 1 fail, 2 usage or configuration e
 EX_UNKNOWN = 3  # an unexpected failure of csdiag itself: UNKNOWN to Nagios and cron
 
 
+class Source(StrEnum):
+    db = "db"
+    api = "api"
+    auto = "auto"
+
+
 class Format(StrEnum):
     table = "table"
     json = "json"
@@ -68,5 +74,14 @@ TimeoutOpt = Annotated[
     float | None,
     typer.Option(
         "--timeout", help="Seconds the check may take (default: [run] check_timeout_s, 60).", min=1, metavar="SECONDS"
+    ),
+]
+SourceOpt = Annotated[
+    Source | None,
+    typer.Option(
+        "--source",
+        help="Where CloudStack's facts come from: db ([cloudstack.database]), api ([cloudstack.api]), auto "
+        "(the database when configured, else the API). Default: [cloudstack] source.",
+        metavar="db|api|auto",
     ),
 ]

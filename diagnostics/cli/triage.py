@@ -18,6 +18,7 @@ from diagnostics.cli.options import (
     JunitOpt,
     OnlyOpt,
     SkipOpt,
+    SourceOpt,
 )
 
 
@@ -31,8 +32,11 @@ def _triage(
     junit: Path | None,
     explain: bool,
     finding: list[str],
+    source: str | None = None,
 ) -> None:
-    cfg = common.settings(config)
+    if source is not None and bundle is not None:
+        fail("--source chooses where a live run reads CloudStack; a bundle replays what it recorded")
+    cfg = common.settings(config, source=source)
     if output is not None:
         common.check_output_path(output, folder=fmt is None)
     if junit is not None:
@@ -74,13 +78,14 @@ def triage(
     junit: JunitOpt = None,
     explain: ExplainOpt = False,
     finding: FindingOpt = None,
+    source: SourceOpt = None,
 ) -> None:
     """Run the checks (live, or on a bundle): the verdict, incidents with their root cause and first
     action, then the other problems, one line each; exit by the worst severity (0 OK, 1 WARN, 2 CRIT,
     3 UNKNOWN)."""
     from diagnostics.registry import parse_names
 
-    _triage(config, parse_names(only), parse_names(skip), bundle, fmt, output, junit, explain, finding or [])
+    _triage(config, parse_names(only), parse_names(skip), bundle, fmt, output, junit, explain, finding or [], source)
 
 
 @app.command()
@@ -91,6 +96,7 @@ def collect(
     config: ConfigOpt = None,
     only: OnlyOpt = None,
     skip: SkipOpt = None,
+    source: SourceOpt = None,
 ) -> None:
     """Gather the raw evidence of the checks into a bundle (no secrets) for `triage --bundle`."""
     from diagnostics import bundle as bundle_mod
@@ -98,7 +104,7 @@ def collect(
     from diagnostics.config import ConfigError
     from diagnostics.registry import parse_names
 
-    cfg = common.settings(config)
+    cfg = common.settings(config, source=source)
     common.check_output_path(output, folder=False)
     reg = common.registry()
     try:
