@@ -37,7 +37,7 @@ def image_lint(
     triage (0 clean, 1 warnings, 2 critical faults, 3 unreadable); 64 for a file that does not exist."""
     import dataclasses
 
-    from checks import images
+    from checks import image_hygiene, images
     from diagnostics import engine
     from diagnostics.config import ConfigError, parse_settings
 
@@ -56,7 +56,7 @@ def image_lint(
         fail(str(exc))
     with _hash_progress(files, enabled=sys.stderr.isatty() and not OPTS.quiet) as bar:
         check = dataclasses.replace(
-            images.CHECK, collect=lambda ctx: images.lint_paths([str(f) for f in files], bar, ctx.deadline)
+            images.CHECK, collect=lambda ctx: image_hygiene.lint_paths([str(f) for f in files], bar, ctx.deadline)
         )
         run = engine.run_checks(cfg, [check])  # the byte bar above is the progress here
     common.emit(run, fmt, output)

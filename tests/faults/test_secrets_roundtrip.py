@@ -89,11 +89,11 @@ def image(tmp_path_factory):
 
 
 def _registry(image_path: Path) -> Registry:
-    from checks import images
+    from checks import image_hygiene, images
 
     reg = Registry()
     reg.register(LEAKY)
-    reg.register(dataclasses.replace(images.CHECK, collect=lambda ctx: images.lint_paths([str(image_path)])))
+    reg.register(dataclasses.replace(images.CHECK, collect=lambda ctx: image_hygiene.lint_paths([str(image_path)])))
     return reg
 
 

@@ -309,9 +309,9 @@ def _corrupt(image, *paths):
 
 
 def _judge(path, expect="raw"):
-    from checks import images
+    from checks import image_hygiene, images
 
-    raw = images.lint_paths([str(path)])
+    raw = image_hygiene.lint_paths([str(path)])
     return list(images.evaluate(raw, images.ImagesParams(expect_format=expect)))
 
 
@@ -346,9 +346,9 @@ def test_lint_hashing_stops_at_the_deadline_and_says_so(built):
     """The hash of `image lint` honours the check's deadline (a deadline already past: at the first block)."""
     import time
 
-    from checks import images
+    from checks import image_hygiene, images
 
-    raw = images.lint_paths([str(built["clean"])], deadline=time.monotonic() - 1)
+    raw = image_hygiene.lint_paths([str(built["clean"])], deadline=time.monotonic() - 1)
     [facts] = raw.data["images"]
     assert facts["error"]["kind"] == "Timeout" and "deadline" in facts["error"]["message"]
     [finding] = [f for f in images.evaluate(raw, images.ImagesParams()) if f.code == "IMAGE_UNREADABLE"]
