@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from checks import optics
+from checks import optics, optics_links, optics_rules
 from checks import optics_decode as dec
 from diagnostics.check import RawEvidence
 
@@ -64,13 +64,13 @@ def test_huawei_units_are_decided_per_device():
 
 
 def test_nonsense_thresholds_are_detected():
-    assert optics._sane("rx", {"low_alarm": -14.0, "low_warn": -11.0, "high_warn": 1.0, "high_alarm": 2.0})
-    assert not optics._sane("rx", {"low_alarm": 0.0, "low_warn": -30.0})  # alarm 0 dBm, warn −30 (seen)
-    assert not optics._sane("rx", {"low_alarm": -40.0, "high_alarm": 2.0})
-    assert not optics._sane("rx", {"low_alarm": -14.0, "high_alarm": -14.0})
+    assert optics_rules.sane_levels("rx", {"low_alarm": -14.0, "low_warn": -11.0, "high_warn": 1.0, "high_alarm": 2.0})
+    assert not optics_rules.sane_levels("rx", {"low_alarm": 0.0, "low_warn": -30.0})  # alarm 0 dBm, warn −30 (seen)
+    assert not optics_rules.sane_levels("rx", {"low_alarm": -40.0, "high_alarm": 2.0})
+    assert not optics_rules.sane_levels("rx", {"low_alarm": -14.0, "high_alarm": -14.0})
     # equal warning and alarm levels are normal: bias low warn = low alarm = 0, Junos Tx high warn = alarm
-    assert optics._sane("bias", {"low_alarm": 0.0, "low_warn": 0.0, "high_warn": 10.5, "high_alarm": 12.0})
-    assert optics._sane("tx", {"low_alarm": -8.2, "low_warn": -7.2, "high_warn": 0.5, "high_alarm": 0.5})
+    assert optics_rules.sane_levels("bias", {"low_alarm": 0.0, "low_warn": 0.0, "high_warn": 10.5, "high_alarm": 12.0})
+    assert optics_rules.sane_levels("tx", {"low_alarm": -8.2, "low_warn": -7.2, "high_warn": 0.5, "high_alarm": 0.5})
 
 
 @pytest.mark.parametrize(
@@ -84,8 +84,8 @@ def test_nonsense_thresholds_are_detected():
     ],
 )
 def test_port_filters(pattern, port, selected):
-    assert optics.port_selected(port, [pattern]) is selected
-    assert optics.port_selected(port, [])
+    assert optics_rules.port_selected(port, [pattern]) is selected
+    assert optics_rules.port_selected(port, [])
 
 
 def _evidence(in_errors, uptime, previous):
@@ -131,9 +131,9 @@ def test_counters_wrap_reset_and_reboot():
 
 def test_span_loss_expectations():
     link = {"length_km": 10.0, "fiber_db_per_km": 0.4, "connectors": 2, "splices": 2, "type": None}
-    assert optics.expected_loss(link, optics.OpticsParams()) == (6.1, "10 km × 0.4 dB/km + 2 connectors")
-    assert optics.expected_loss({"type": "10GBASE-SR"}, optics.OpticsParams())[0] == 2.6
-    assert optics.expected_loss(None, optics.OpticsParams())[0] == 6.2  # the default type's
+    assert optics_links.expected_loss(link, optics.OpticsParams()) == (6.1, "10 km × 0.4 dB/km + 2 connectors")
+    assert optics_links.expected_loss({"type": "10GBASE-SR"}, optics.OpticsParams())[0] == 2.6
+    assert optics_links.expected_loss(None, optics.OpticsParams())[0] == 6.2  # the default type's
 
 
 def test_no_switches_is_said_not_passed():
