@@ -1,6 +1,7 @@
 import pytest
 
-from checks.storage import parse_ssvm, ssvm_script
+from checks.storage import ssvm_script
+from checks.storage_rules import parse_ssvm
 from diagnostics.sources.mountprobe import mount_of
 
 pytestmark = pytest.mark.unit
