@@ -5,7 +5,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip --disable-pip-version-check
 # Services the integration tests start themselves (tests/services/).
-APT_PACKAGES := mariadb-server mariadb-client openssh-server openssh-client iputils-ping iproute2 nftables libfuse2 \
+APT_PACKAGES := mariadb-server mariadb-client openssh-server openssh-client iputils-ping traceroute iproute2 nftables libfuse2 \
 	nfs-ganesha nfs-ganesha-vfs rpcbind nfs-common chromium qemu-utils e2fsprogs fdisk openssl \
 	nagios4-core prometheus prometheus-node-exporter tmux postgresql systemd procps snmp
 

@@ -1,0 +1,175 @@
+"""The SSVM as a vantage point through CloudStack's runDiagnostics: the mtu and reach checks, run by their
+real collect/evaluate with Settings, against the strict API stand-in whose runDiagnostics runs the real
+ping/traceroute inside the "SSVM" namespace of the mtu topology (client —9000— router —1500— server).
+
+Every address is in the test namespaces (198.18.0.0/15): nothing resolves or probes a real host.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import subprocess
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from checks import mtu
+from diagnostics.check import Check, CheckContext, RawEvidence
+from diagnostics.config import parse_settings
+from diagnostics.model import Finding, Severity
+from tests.services.csapi import Key, Runner, StandIn, api_server
+from tests.services.netns import Topology, storage_paths, topology
+
+pytestmark = pytest.mark.integration
+
+KEY, SECRET = "adminkey-vantage", "vantage-secret"
+SSVM_ID = "5a3b0c1e-0000-4000-8000-000000000001"
+
+
+def as_the_ssvm_runs_it(netns: str) -> Runner:
+    """systemvm/debian/opt/cloud/bin/diagnostics.py at CloudStack b0601e5478: ``-c 4`` added to a ping
+    without ``-c``, ``-m 20`` to a traceroute without ``-m``; shlex-split, no shell; output stripped."""
+
+    def run(target: str, kind: str, ip: str, params: str) -> tuple[int, str, str]:
+        assert target == SSVM_ID, target
+        argv = [kind, ip, *shlex.split(params)]
+        if kind == "ping" and "-c" not in argv:
+            argv += ["-c", "4"]
+        if kind == "traceroute" and "-m" not in argv:
+            argv += ["-m", "20"]
+        r = subprocess.run(
+            ["ip", "netns", "exec", netns, *argv], capture_output=True, text=True, timeout=60, check=False
+        )
+        return r.returncode, r.stdout.strip(), r.stderr.strip()
+
+    return run
+
+
+def inetutils_ping(inner: Runner) -> Runner:
+    """GNU inetutils ping (the systemvm template's) refuses -M: argp's message and EX_USAGE (64)."""
+
+    def run(target: str, kind: str, ip: str, params: str) -> tuple[int, str, str]:
+        if kind == "ping" and "-M" in params.split():
+            return 64, "", "ping: invalid option -- 'M'\nTry 'ping --help' or 'ping --usage' for more information."
+        return inner(target, kind, ip, params)
+
+    return run
+
+
+def scenario(net: dict[str, str], template_hosts: list[str]) -> StandIn:
+    return StandIn(
+        keys={KEY: Key(SECRET), "userkey": Key("usersecret", allowed={"listSystemVms", "listImageStores"})},
+        job_delay_s=0.1,
+        lists={
+            "listSystemVms": [
+                {
+                    "id": SSVM_ID,
+                    "name": "s-1-VM",
+                    "systemvmtype": "secondarystoragevm",
+                    "state": "Running",
+                    "zoneid": "zone-1",
+                    "privateip": "198.18.1.2",
+                }
+            ],
+            "listImageStores": [
+                {
+                    "id": "store-1",
+                    "name": "nfs-secondary",
+                    "url": f"nfs://{net['server_ip']}/export/secondary",
+                    "protocol": "nfs",
+                    "providername": "NFS",
+                    "scope": "ZONE",
+                    "zoneid": "zone-1",
+                }
+            ],
+            "listTemplates": [
+                {"id": f"t-{i}", "name": f"tpl-{i}", "url": f"http://{h}/t{i}.qcow2", "isready": True}
+                for i, h in enumerate(template_hosts)
+            ],
+        },
+    )
+
+
+def settings(endpoint: str, monkeypatch: pytest.MonkeyPatch, key: str = KEY, secret: str = SECRET, **sections: Any):
+    monkeypatch.setenv("CSDIAG_API_SECRET", secret)
+    return parse_settings(
+        {
+            "cloudstack": {
+                "source": "api",
+                "api": {"endpoint": endpoint, "api_key": key, "secret_key_env": "CSDIAG_API_SECRET"},
+            },
+            **sections,
+        }
+    )
+
+
+def run_check(check: Check[Any], cfg: Any, seconds: float = 40) -> tuple[RawEvidence, list[Finding]]:
+    """The check's real entry: collect with a deadline, evaluate; and the same from the JSON evidence alone."""
+    params = check.params()
+    started = time.monotonic()
+    raw = check.collect(CheckContext(settings=cfg, params=params, deadline=started + seconds))
+    assert time.monotonic() - started < seconds + 1
+    findings = list(check.evaluate(raw, params))
+    replayed = list(check.evaluate(RawEvidence(data=json.loads(json.dumps(raw.data))), params))
+    assert [(f.code, f.target, f.summary) for f in replayed] == [(f.code, f.target, f.summary) for f in findings]
+    return raw, findings
+
+
+def by_target(findings: list[Finding]) -> dict[str, Finding]:
+    return {f.target: f for f in findings}
+
+
+@pytest.fixture
+def net() -> Iterator[tuple[Topology, dict[str, str]]]:
+    """A fresh topology per test: no PMTU cached in the SSVM namespace from an earlier test."""
+    with topology() as t:
+        yield t, storage_paths(t, server_mtu=1500)
+
+
+MTU = {"mtu": {"local": False, "timeout_s": 1}}
+
+
+def test_mtu_through_run_diagnostics_finds_the_1500_hop(net, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, n = net
+    standin = scenario(n, [n["router_ip"]])
+    standin.runner = as_the_ssvm_runs_it(n["client"])
+    with api_server(standin) as url:
+        raw, findings = run_check(mtu.CHECK, settings(url, monkeypatch, **MTU))
+    by = by_target(findings)
+    hop = by[f"s-1-VM → {n['server_ip']}"]
+    assert hop.code == "MTU_PATH_TOO_SMALL" and hop.severity is Severity.CRIT
+    assert "hop 198.18.1.1 reports MTU 1500" in hop.summary
+    assert "runDiagnostics" in hop.details
+    commands = [e.source for e in hop.evidence if "runDiagnostics on s-1-VM" in e.source]
+    assert f"runDiagnostics on s-1-VM ({SSVM_ID}): ping {n['server_ip']} -M do -s 8972 -c 3 -i 0.2 -W 1 -n" in commands
+    # the template host is judged at 1500 bytes (a download's path), and passes
+    assert by[f"s-1-VM → {n['router_ip']}"].code == "MTU_PATH_OK"
+    jobs = [j for p in raw.data["paths"] for j in p["jobs"]]
+    assert {j["type"] for j in jobs} == {"ping"} and all(j["exitcode"] is not None for j in jobs)
+    assert {r.get("command") for r in standin.requests} >= {"listSystemVms", "runDiagnostics", "queryAsyncJobResult"}
+
+
+def test_mtu_healthy_all_9000_gives_nothing_above_info(net, monkeypatch: pytest.MonkeyPatch) -> None:
+    t, n = net
+    t.set_mtu(n["router"], "198.18.2.1", 9000)
+    t.set_mtu(n["server"], n["server_ip"], 9000)
+    standin = scenario(n, [n["server_ip"]])
+    standin.runner = as_the_ssvm_runs_it(n["client"])
+    with api_server(standin) as url:
+        _, findings = run_check(mtu.CHECK, settings(url, monkeypatch, **MTU))
+    assert findings and all(f.severity is Severity.INFO for f in findings), [(f.code, f.summary) for f in findings]
+    assert {f.code for f in findings} == {"MTU_PATH_OK"}
+
+
+def test_mtu_with_the_ssvms_inetutils_ping_falls_back_to_traceroute_df(net, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, n = net
+    standin = scenario(n, [])
+    standin.runner = inetutils_ping(as_the_ssvm_runs_it(n["client"]))
+    with api_server(standin) as url:
+        _, findings = run_check(mtu.CHECK, settings(url, monkeypatch, **MTU))
+    hop = by_target(findings)[f"s-1-VM → {n['server_ip']}"]
+    assert hop.code == "MTU_PATH_TOO_SMALL" and "MTU 1500" in hop.summary, hop
+    assert any("traceroute" in e.source and "-F" in e.source for e in hop.evidence)
