@@ -25,127 +25,23 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     ValidationError,
-    ValidationInfo,
     field_validator,
     model_validator,
 )
 
+from diagnostics.config_base import ConfigError as ConfigError  # re-exported: the package's config API
+from diagnostics.config_base import Secret as Secret
+from diagnostics.config_base import StrictModel as _Strict
+from diagnostics.config_base import one_source as _one_source
+from diagnostics.config_base import private_literal as _private_literal
+from diagnostics.config_base import secret_of as _secret_of
+from diagnostics.config_switches import LinkSettings as LinkSettings
+from diagnostics.config_switches import SwitchSettings as SwitchSettings
+
 DEFAULT_PATHS = (Path("csdiag.toml"), Path("~/.config/csdiag/config.toml"))
-
-
-class ConfigError(Exception):
-    """A configuration problem; ``str()`` is one line: ``FILE: KEY: problem``."""
-
-    def __init__(self, message: str, *, file: Path | str | None = None, key: str | None = None) -> None:
-        self.file = str(file) if file is not None else None
-        self.key = key
-        self.message = message
-        super().__init__(": ".join(p for p in (self.file, key, message) if p))
-
-
-class Secret:
-    """A reference to a credential. ``reveal()`` reads it; nothing else ever shows it.
-
-    It cannot be serialised: pickling, copying into a dict (``vars``) or JSON-encoding it raises
-    ``TypeError``, and ``repr``/``str`` show only where it comes from. Evidence redaction
-    (:mod:`diagnostics.redaction`) turns one found in evidence into the marker.
-    """
-
-    __slots__ = ("_literal", "env", "file", "key")
-
-    def __init__(self, key: str, env: str | None = None, file: Path | None = None, _literal: str | None = None) -> None:
-        object.__setattr__(self, "key", key)  # config key path, for error messages
-        object.__setattr__(self, "env", env)
-        object.__setattr__(self, "file", file)
-        object.__setattr__(self, "_literal", _literal)
-
-    key: str
-    env: str | None
-    file: Path | None
-    _literal: str | None
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise AttributeError("Secret is immutable")
-
-    def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Secret):
-            return NotImplemented
-        return (self.key, self.env, self.file, self._literal) == (other.key, other.env, other.file, other._literal)
-
-    def __hash__(self) -> int:
-        return hash((self.key, self.env, self.file))
-
-    def __reduce_ex__(self, protocol: object) -> Any:
-        raise TypeError(f"{self} cannot be serialised")
-
-    def __copy__(self) -> Secret:
-        return self
-
-    def __deepcopy__(self, memo: object) -> Secret:
-        return self
-
-    @property
-    def origin(self) -> str:
-        """Where the secret comes from, safe to print (``env:NAME``, ``file:PATH`` or ``literal``)."""
-        if self.env:
-            return f"env:{self.env}"
-        if self.file:
-            return f"file:{self.file}"
-        return "literal"
-
-    def reveal(self) -> str:
-        if self.env:
-            value = os.environ.get(self.env)
-            if value is None:
-                raise ConfigError(f"environment variable {self.env} is not set", key=f"{self.key}_env")
-            return value
-        if self.file:
-            try:
-                return self.file.expanduser().read_text(encoding="utf-8").rstrip("\r\n")
-            except OSError as exc:
-                raise ConfigError(
-                    f"cannot read secret file {self.file}: {exc.strerror or exc}", key=f"{self.key}_file"
-                ) from None
-        assert self._literal is not None
-        return self._literal
-
-    def __str__(self) -> str:
-        return f"<secret {self.origin}>"
-
-    def __repr__(self) -> str:
-        return f"Secret(key={self.key!r}, origin={self.origin!r})"
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-def _one_source(model: BaseModel, name: str) -> None:
-    """At most one of ``name`` / ``name_env`` / ``name_file``."""
-    given = [k for k in (name, f"{name}_env", f"{name}_file") if getattr(model, k) is not None]
-    if len(given) > 1:
-        raise ValueError(f"give only one of {', '.join(given)}")
-
-
-def _private_literal(value: str | None, info: ValidationInfo) -> str | None:
-    """A literal secret only from a file nobody else can read (the loader tells, via the context)."""
-    if value is not None and not (info.context or {}).get("file_private", False):
-        raise ValueError(
-            f"a literal {info.field_name} is refused because the config file can be read by others; "
-            f"use {info.field_name}_env or {info.field_name}_file, or make the file private (chmod 600)"
-        )
-    return value
-
-
-def _secret_of(model: BaseModel, name: str, key: str) -> Secret | None:
-    literal, env, file = (getattr(model, k) for k in (name, f"{name}_env", f"{name}_file"))
-    if literal is None and env is None and file is None:
-        return None
-    return Secret(key=key, env=env, file=Path(file) if file else None, _literal=literal)
 
 
 class RunSettings(_Strict):
@@ -397,122 +293,6 @@ class GateProfile(_Strict):
 
 class GateSettings(_Strict):
     profiles: dict[str, GateProfile] = Field(default_factory=dict)
-
-
-class SnmpSettings(_Strict):
-    """``[[switches]] snmp = {…}``: v1/v2c with a community, or v3 USM (authPriv: SHA/AES)."""
-
-    version: Literal["1", "2c", "3"] = "2c"
-    port: int = Field(161, ge=1, le=65535)
-    context: str = ""  # SNMPv3 context name (most devices: empty)
-    timeout_s: float = Field(2.0, gt=0, le=60)
-    retries: int = Field(1, ge=0, le=5)
-    community: str | None = Field(None, repr=False)
-    community_env: str | None = None
-    community_file: str | None = None
-    user: str | None = None
-    auth_protocol: Literal["md5", "sha", "sha256", "sha512"] | None = None
-    auth_key: str | None = Field(None, repr=False)
-    auth_key_env: str | None = None
-    auth_key_file: str | None = None
-    priv_protocol: Literal["des", "aes", "aes256"] | None = None
-    priv_key: str | None = Field(None, repr=False)
-    priv_key_env: str | None = None
-    priv_key_file: str | None = None
-
-    _literal_community = field_validator("community", "auth_key", "priv_key")(_private_literal)
-
-    @model_validator(mode="after")
-    def _complete(self) -> SnmpSettings:
-        for name in ("community", "auth_key", "priv_key"):
-            _one_source(self, name)
-        if self.version == "3":
-            if not self.user:
-                raise ValueError("SNMPv3 needs user")
-            if self.priv_protocol and not self.auth_protocol:
-                raise ValueError("SNMPv3 privacy (priv_protocol) needs authentication (auth_protocol)")
-        elif _secret_of(self, "community", "community") is None:
-            raise ValueError(f"SNMPv{self.version} needs community_env, community_file or community")
-        return self
-
-    def secret(self, name: str, key: str) -> Secret | None:
-        return _secret_of(self, name, key)
-
-
-class SwitchSshSettings(_Strict):
-    username: str
-    password: str | None = Field(None, repr=False)
-    password_env: str | None = None
-    password_file: str | None = None
-    key_file: str | None = None
-    port: int = Field(22, ge=1, le=65535)
-    timeout_s: float = Field(20.0, gt=0, le=300)
-
-    _literal_password = field_validator("password")(_private_literal)
-
-    @model_validator(mode="after")
-    def _one_secret(self) -> SwitchSshSettings:
-        _one_source(self, "password")
-        return self
-
-    def password_secret(self, key: str) -> Secret | None:
-        return _secret_of(self, "password", key)
-
-
-Transport = Literal["snmp", "ssh"]
-
-
-def _snmp_only() -> list[Transport]:
-    return ["snmp"]
-
-
-class SwitchSettings(_Strict):
-    """``[[switches]]``: a switch whose optics the optics check reads."""
-
-    name: str
-    host: str
-    platform: Literal[
-        "cisco_ios",
-        "cisco_xe",
-        "cisco_xr",
-        "cisco_nxos",
-        "arista_eos",
-        "juniper_junos",
-        "huawei_vrp",
-        "sonic",
-        "generic",
-    ]
-    transport: list[Transport] = Field(default_factory=_snmp_only, min_length=1)
-    snmp: SnmpSettings | None = None
-    ssh: SwitchSshSettings | None = None
-    ports: list[str] = Field(default_factory=list)  # "Ethernet1-48" ranges or fnmatch globs; default: all
-
-    @model_validator(mode="after")
-    def _transports(self) -> SwitchSettings:
-        if "snmp" in self.transport and self.snmp is None:
-            raise ValueError("transport snmp needs an snmp = {…} table")
-        if "ssh" in self.transport and self.ssh is None:
-            raise ValueError("transport ssh needs an ssh = {…} table")
-        return self
-
-
-class LinkSettings(_Strict):
-    """``[[links]]``: a fibre between two switch ports, where LLDP cannot tell (or to give its length)."""
-
-    a: str  # "switch:port"
-    b: str
-    length_km: float | None = Field(None, ge=0, le=200)
-    type: str | None = None  # e.g. 10GBASE-LR: its standard channel insertion loss when no length is given
-    connectors: int = Field(2, ge=0, le=50)
-    splices: int = Field(0, ge=0, le=100)
-    fiber_db_per_km: float = Field(0.4, gt=0, le=5)  # 0.4 at 1310 nm, 0.25 at 1550 nm
-
-    @field_validator("a", "b")
-    @classmethod
-    def _port(cls, v: str) -> str:
-        if ":" not in v or not all(v.split(":", 1)):
-            raise ValueError("give switch:port, e.g. leaf1:Ethernet49")
-        return v
 
 
 class ImagesSettings(_Strict):
