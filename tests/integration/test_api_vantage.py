@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from checks import mtu
+from checks import mtu, reach
 from diagnostics.check import Check, CheckContext, RawEvidence
 from diagnostics.config import parse_settings
 from diagnostics.model import Finding, Severity
@@ -61,7 +61,10 @@ def inetutils_ping(inner: Runner) -> Runner:
 
 def scenario(net: dict[str, str], template_hosts: list[str]) -> StandIn:
     return StandIn(
-        keys={KEY: Key(SECRET), "userkey": Key("usersecret", allowed={"listSystemVms", "listImageStores"})},
+        keys={
+            KEY: Key(SECRET),
+            "userkey": Key("usersecret", allowed={"listSystemVms", "listImageStores", "listTemplates"}),
+        },
         job_delay_s=0.1,
         lists={
             "listSystemVms": [
@@ -173,3 +176,65 @@ def test_mtu_with_the_ssvms_inetutils_ping_falls_back_to_traceroute_df(net, monk
     hop = by_target(findings)[f"s-1-VM → {n['server_ip']}"]
     assert hop.code == "MTU_PATH_TOO_SMALL" and "MTU 1500" in hop.summary, hop
     assert any("traceroute" in e.source and "-F" in e.source for e in hop.evidence)
+
+
+NO_ROUTE_IP = "198.18.9.9"  # no route to it in the SSVM namespace
+
+
+def test_reach_through_run_diagnostics_a_reachable_and_an_unreachable_host(
+    net, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, n = net
+    standin = scenario(n, [n["server_ip"], n["nobody_ip"], NO_ROUTE_IP])
+    standin.runner = as_the_ssvm_runs_it(n["client"])
+    with api_server(standin) as url:
+        raw, findings = run_check(reach.CHECK, settings(url, monkeypatch))
+    by = by_target(findings)
+    ok = by[f"s-1-VM → {n['server_ip']}"]
+    assert ok.code == "TEMPLATE_HOST_PATH_OK" and ok.severity is Severity.INFO and "HTTP" in ok.summary
+    silent = by[f"s-1-VM → {n['nobody_ip']}"]
+    assert silent.code == "TEMPLATE_HOST_PATH_SILENT" and silent.severity is Severity.WARN, silent
+    assert "last answering hop: hop 1 198.18.1.1" in silent.summary
+    assert any(f"traceroute {n['nobody_ip']} -n -q 1 -w 1 -m 16" in e.source for e in silent.evidence)
+    gone = by[f"s-1-VM → {NO_ROUTE_IP}"]
+    assert gone.code == "TEMPLATE_URL_UNREACHABLE" and "has no route" in gone.summary, gone
+    honest = by["s-1-VM → HTTP"]
+    assert honest.code == "REACH_HTTP_NOT_PROVABLE" and honest.severity is Severity.INFO
+    assert raw.data["probes"] == []  # no SSH vantage: only the API's
+
+
+def test_reach_with_a_key_that_may_not_run_diagnostics_is_a_bounded_unknown(
+    net, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _, n = net
+    standin = scenario(n, [n["server_ip"]])
+    standin.runner = as_the_ssvm_runs_it(n["client"])
+    with api_server(standin) as url:
+        _, findings = run_check(reach.CHECK, settings(url, monkeypatch, key="userkey", secret="usersecret"))
+    refused = by_target(findings)[f"s-1-VM → {n['server_ip']}"]
+    assert refused.code == "VANTAGE_API_REFUSED" and refused.severity is Severity.UNKNOWN
+    assert "432" in refused.summary and "runDiagnostics" in refused.summary
+    assert "usersecret" not in json.dumps([f.summary for f in findings])
+
+
+def test_a_job_that_never_ends_is_unknown_at_the_checks_deadline(net, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, n = net
+    standin = scenario(n, [])
+    standin.job_never_ends = True
+    started = time.monotonic()
+    with api_server(standin) as url:
+        _, findings = run_check(mtu.CHECK, settings(url, monkeypatch, **MTU), seconds=5)
+    assert time.monotonic() - started < 8
+    stuck = by_target(findings)[f"s-1-VM → {n['server_ip']}"]
+    assert stuck.code == "VANTAGE_JOB_TIMEOUT" and stuck.severity is Severity.UNKNOWN
+    assert "pending" in stuck.summary
+
+
+def test_an_html_page_instead_of_the_api_is_unknown(net, monkeypatch: pytest.MonkeyPatch) -> None:
+    _, n = net
+    standin = scenario(n, [n["server_ip"]])
+    standin.html_proxy = True
+    with api_server(standin) as url:
+        _, findings = run_check(reach.CHECK, settings(url, monkeypatch))
+    assert [(f.code, f.severity) for f in findings] == [("VANTAGE_API_FAILED", Severity.UNKNOWN)], findings
+    assert "not a CloudStack answer" in findings[0].summary
