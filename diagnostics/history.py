@@ -8,24 +8,25 @@ opening an older store upgrades it in place (:data:`MIGRATIONS`), a newer one is
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import socket
-import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from diagnostics.correlate import correlate
 from diagnostics.model import CheckStatus, Run, Severity, utcnow
 from diagnostics.scope import Change as Change  # re-exported: reports and tests import it from here
 from diagnostics.scope import PastRun, Scope, scope_of
+from diagnostics.scope import damp as damp  # re-exported
 from diagnostics.sources.cursors import Cursor
-from diagnostics.sources.errors import ProtocolError, SourceError, Timeout, Unreachable
+from diagnostics.sources.cursors import CursorUpdate as CursorUpdate  # re-exported
+from diagnostics.sources.cursors import cursor_updates as cursor_updates
+from diagnostics.sources.cursors import run_cursors as run_cursors
+from diagnostics.sources.errors import ProtocolError, SourceError, Unreachable
+from diagnostics.sources.historydb import connect_args, safe_url, translate, watchdog
 
 SCHEMA_VERSION = 4
 # version → statements that bring a store from the version before it
@@ -62,123 +63,7 @@ MIGRATIONS: dict[int, list[str]] = {
 }
 
 
-@dataclass(frozen=True)
-class CursorUpdate:
-    """Where a log file has been read *and evaluated* to: stored with the run that evaluated it."""
-
-    source: str
-    head: str
-    path: str
-    offset: int
-    lines: int
-
-
 DEFAULT_TIMEOUT_S = 10.0
-
-
-def cursor_updates(outcomes: Sequence[Any]) -> list[CursorUpdate]:
-    """The log cursors a run may move when it is recorded: those its checks *propose* in their evidence
-    (``data["cursor_advance"]``: a list of ``{source, head, path, offset, lines}``), taken only from checks
-    that completed and were evaluated — a check that timed out, failed, or was only collected (a bundle
-    not yet triaged) moves no cursor, so its lines are read again next time."""
-    from diagnostics.model import CheckStatus
-
-    out: list[CursorUpdate] = []
-    for o in outcomes:
-        if o.status is not CheckStatus.COMPLETED or o.raw is None or not getattr(o, "evaluated", False):
-            continue
-        for c in o.raw.data.get("cursor_advance") or ():
-            try:
-                update = CursorUpdate(
-                    str(c["source"]), str(c["head"]), str(c["path"]), int(c["offset"]), int(c["lines"])
-                )
-                out.append(update)
-            except (KeyError, TypeError, ValueError):
-                continue  # a malformed proposal moves nothing: reading again beats skipping
-    return out
-
-
-def run_cursors(run: Run) -> list[CursorUpdate]:
-    """The cursor moves a live run carries (:attr:`Run.log_cursors`, from :func:`cursor_updates`)."""
-    out = []
-    for c in run.log_cursors:
-        try:
-            out.append(
-                CursorUpdate(str(c["source"]), str(c["head"]), str(c["path"]), int(c["offset"]), int(c["lines"]))
-            )
-        except (KeyError, TypeError, ValueError):
-            continue  # moving nothing means reading again: never a loss
-    return out
-
-
-def connect_args(url: str, timeout_s: float) -> dict[str, Any]:
-    """Driver options that bound every wait on the store: connecting, reading and writing (MySQL/MariaDB:
-    pymysql/mysqlclient), connecting and each statement (PostgreSQL), a locked database (SQLite busy
-    timeout). Without them a hung shared store hangs the cron job forever."""
-    t = max(1, round(timeout_s))
-    if url.startswith("sqlite"):
-        return {"timeout": timeout_s}
-    if url.startswith(("mysql", "mariadb")):
-        return {"connect_timeout": t, "read_timeout": t, "write_timeout": t}
-    if url.startswith("postgresql"):
-        # statement_timeout bounds a slow query; tcp_user_timeout a dead host or a partition (data left
-        # unacknowledged); a server process that is alive but silent is cut by History's watchdog
-        return {
-            "connect_timeout": t,
-            "options": f"-c statement_timeout={t * 1000}",
-            "keepalives": 1,
-            "keepalives_idle": t,
-            "keepalives_interval": 1,
-            "keepalives_count": 3,
-            "tcp_user_timeout": t * 1000,
-        }
-    return {}
-
-
-def _socket_of(conn: Any) -> int | None:
-    """The TCP socket under a SQLAlchemy connection, where the driver has no read timeout (psycopg)."""
-    dbapi = getattr(getattr(conn, "connection", None), "dbapi_connection", None)
-    if dbapi is None or type(dbapi).__module__.split(".")[0] != "psycopg":
-        return None  # pymysql has read/write timeouts; sqlite3 a busy timeout
-    try:
-        return int(dbapi.fileno())
-    except Exception:
-        return None
-
-
-@contextmanager
-def _watchdog(conn: Any, timeout_s: float) -> Iterator[None]:
-    """Bound a transaction on a driver without a read timeout: at ``timeout_s`` the connection's socket is
-    shut down, so the blocked read returns (an error SQLAlchemy reports, and the pool discards)."""
-    fd = _socket_of(conn)
-    if fd is None:
-        yield
-        return
-
-    def cut() -> None:
-        try:
-            with socket.socket(fileno=os.dup(fd)) as s:
-                s.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
-
-    timer = threading.Timer(timeout_s, cut)
-    timer.daemon = True
-    timer.start()
-    try:
-        yield
-    finally:
-        timer.cancel()
-
-
-def _translate(url: str, exc: Exception) -> SourceError:
-    """A SQLAlchemy/driver error as a source error whose message is safe to show."""
-    reason = getattr(exc, "orig", None) or exc
-    text = f"{type(reason).__name__}: {reason}"
-    lowered = text.lower()
-    if any(w in lowered for w in ("timed out", "timeout", "lost connection", "database is locked")):
-        return Timeout(f"history store {_safe(url)}: {_safe(text)}")
-    return Unreachable(f"history store {_safe(url)}: {_safe(text)}")
 
 
 class History:
@@ -218,7 +103,7 @@ class History:
         except sa.exc.SQLAlchemyError as exc:
             if engine is not None:
                 engine.dispose()
-            raise _translate(url, exc) from exc
+            raise translate(url, exc) from exc
         except SourceError:
             if engine is not None:
                 engine.dispose()
@@ -232,20 +117,20 @@ class History:
         import sqlalchemy as sa
 
         try:
-            with self._engine.begin() as conn, _watchdog(conn, self.timeout_s):
+            with self._engine.begin() as conn, watchdog(conn, self.timeout_s):
                 result = conn.execute(sa.text(sql), params or {})
                 return list(result) if result.returns_rows else []
         except sa.exc.SQLAlchemyError as exc:
-            raise _translate(self.url, exc) from exc
+            raise translate(self.url, exc) from exc
 
     def version(self) -> int:
         import sqlalchemy as sa
 
         try:
-            with self._engine.connect() as conn, _watchdog(conn, self.timeout_s):
+            with self._engine.connect() as conn, watchdog(conn, self.timeout_s):
                 has_meta = sa.inspect(conn).has_table("csdiag_meta")
         except sa.exc.SQLAlchemyError as exc:
-            raise _translate(self.url, exc) from exc
+            raise translate(self.url, exc) from exc
         if not has_meta:
             return 0
         rows = self._exec("SELECT v FROM csdiag_meta WHERE k = 'schema_version'")
@@ -262,7 +147,7 @@ class History:
         current = self.version()
         if current > SCHEMA_VERSION:
             raise ProtocolError(
-                f"history store {_safe(self.url)} has schema {current}, newer than this csdiag "
+                f"history store {safe_url(self.url)} has schema {current}, newer than this csdiag "
                 f"({SCHEMA_VERSION}): upgrade csdiag"
             )
         if current == SCHEMA_VERSION:
@@ -278,7 +163,7 @@ class History:
                     return
             rows = self._exec("SELECT v FROM csdiag_meta WHERE k = 'migration_lock'")
             raise ProtocolError(
-                f"history store {_safe(self.url)}: schema {self.version()}, being migrated to {SCHEMA_VERSION} by "
+                f"history store {safe_url(self.url)}: schema {self.version()}, being migrated to {SCHEMA_VERSION} by "
                 f"{rows[0][0] if rows else 'another runner'} and not finished within {3 * self.timeout_s:g} s; "
                 "if that runner died, the store is half-migrated: check it, then delete the row "
                 "k = 'migration_lock' from csdiag_meta"
@@ -287,7 +172,7 @@ class History:
 
         for version in range(self.version() + 1, SCHEMA_VERSION + 1):
             try:
-                with self._engine.begin() as conn, _watchdog(conn, 60 * self.timeout_s):
+                with self._engine.begin() as conn, watchdog(conn, 60 * self.timeout_s):
                     for statement in MIGRATIONS[version]:
                         if not statement.startswith("CREATE TABLE csdiag_meta "):
                             conn.execute(sa.text(statement))
@@ -296,7 +181,7 @@ class History:
                         sa.text("INSERT INTO csdiag_meta (k, v) VALUES ('schema_version', :v)"), {"v": str(version)}
                     )
             except sa.exc.SQLAlchemyError as exc:
-                raise _translate(self.url, exc) from exc
+                raise translate(self.url, exc) from exc
         # on failure (raised above) the lock stays: the store may be half-migrated (MySQL commits each DDL)
         self._exec("DELETE FROM csdiag_meta WHERE k = 'migration_lock'")
 
@@ -311,23 +196,23 @@ class History:
         import sqlalchemy as sa
 
         try:
-            with self._engine.connect() as conn, _watchdog(conn, self.timeout_s):
+            with self._engine.connect() as conn, watchdog(conn, self.timeout_s):
                 return bool(sa.inspect(conn).has_table("csdiag_meta"))
         except sa.exc.SQLAlchemyError as exc:
-            raise _translate(self.url, exc) from exc
+            raise translate(self.url, exc) from exc
 
     def _take_lock(self, holder: str) -> bool:
         """Insert the ``migration_lock`` row; False when another runner holds it (the primary key)."""
         import sqlalchemy as sa
 
         try:
-            with self._engine.begin() as conn, _watchdog(conn, self.timeout_s):
+            with self._engine.begin() as conn, watchdog(conn, self.timeout_s):
                 conn.execute(sa.text("INSERT INTO csdiag_meta (k, v) VALUES ('migration_lock', :v)"), {"v": holder})
             return True
         except sa.exc.IntegrityError:
             return False
         except sa.exc.SQLAlchemyError as exc:
-            raise _translate(self.url, exc) from exc
+            raise translate(self.url, exc) from exc
 
     def record(self, run: Run, cursors: Sequence[CursorUpdate] | None = None) -> bool:
         """Store ``run`` — and the log cursors its evaluation reached (``cursors``, by default the run's own
@@ -339,7 +224,7 @@ class History:
         import sqlalchemy as sa
 
         try:
-            with self._engine.begin() as conn, _watchdog(conn, self.timeout_s):
+            with self._engine.begin() as conn, watchdog(conn, self.timeout_s):
 
                 def ex(sql: str, params: dict[str, Any] | list[dict[str, Any]]) -> Any:
                     return conn.execute(sa.text(sql), params)
@@ -355,9 +240,9 @@ class History:
             # any other constraint failure is an error (nothing was stored: the transaction rolled back)
             if self.recorded(run.id):
                 return False
-            raise _translate(self.url, exc) from exc
+            raise translate(self.url, exc) from exc
         except sa.exc.SQLAlchemyError as exc:
-            raise _translate(self.url, exc) from exc
+            raise translate(self.url, exc) from exc
 
     def recorded(self, run_id: str) -> bool:
         return bool(self._exec("SELECT 1 FROM csdiag_runs WHERE id = :id", {"id": run_id}))
@@ -453,13 +338,13 @@ class History:
         import sqlalchemy as sa
 
         try:
-            with self._engine.begin() as conn, _watchdog(conn, self.timeout_s):
+            with self._engine.begin() as conn, watchdog(conn, self.timeout_s):
                 self._put_cursor(
                     lambda sql, params: conn.execute(sa.text(sql), params),
                     CursorUpdate(source, head, path, offset, lines),
                 )
         except sa.exc.SQLAlchemyError as exc:
-            raise _translate(self.url, exc) from exc
+            raise translate(self.url, exc) from exc
 
     def prune(self, retention_days: int, now: datetime | None = None) -> int:
         """Delete runs older than ``retention_days`` — except a run that saw a problem its runner's latest
@@ -633,26 +518,3 @@ _PROBLEMS = ("WARN", "CRIT", "UNKNOWN")
 
 def key_of(f: dict[str, Any]) -> str:
     return f"{f['check']}|{f['code']}|{f['target']}"
-
-
-def _safe(url: str) -> str:
-    """A store URL (or a driver message holding one) without its password."""
-    import re
-
-    return re.sub(r"//([^:/@\s]+):[^@\s]*@", r"//\1:***@", url)
-
-
-def damp(run: Run, changes: Sequence[Change], crit_after_runs: int) -> Run:
-    """``[report] crit_after_runs``: a CRIT seen in fewer runs in a row than that is reported as WARN,
-    so one flap pages nobody. The history keeps the real severity, so the streak grows."""
-    if crit_after_runs <= 1:
-        return run
-    streaks = {c.key: c.streak for c in changes if c.status != "resolved"}
-    findings = []
-    for f in run.findings:
-        streak = streaks.get(f.key, 1)
-        if f.severity is Severity.CRIT and streak < crit_after_runs:
-            note = f"CRIT damped to WARN: seen {streak} run(s) in a row, [report] crit_after_runs = {crit_after_runs}"
-            f = dataclasses.replace(f, severity=Severity.WARN, details=f"{f.details}\n{note}".strip())
-        findings.append(f)
-    return dataclasses.replace(run, findings=tuple(findings), incidents=correlate(findings))

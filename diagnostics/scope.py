@@ -23,6 +23,7 @@ Pure: no I/O (the history store loads the runs, :mod:`diagnostics.history`).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import socket
@@ -30,6 +31,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from diagnostics.correlate import correlate
 from diagnostics.model import CheckStatus, Run, Severity
 
 PROBLEMS = ("WARN", "CRIT", "UNKNOWN")
@@ -169,3 +171,19 @@ def _last_sightings(past: Sequence[PastRun]) -> dict[str, tuple[int, Mapping[str
         for k, f in p.problems.items():
             seen[k] = (i, f)
     return seen
+
+
+def damp(run: Run, changes: Sequence[Change], crit_after_runs: int) -> Run:
+    """``[report] crit_after_runs``: a CRIT seen in fewer runs in a row than that is reported as WARN,
+    so one flap pages nobody. The history keeps the real severity, so the streak grows."""
+    if crit_after_runs <= 1:
+        return run
+    streaks = {c.key: c.streak for c in changes if c.status != "resolved"}
+    findings = []
+    for f in run.findings:
+        streak = streaks.get(f.key, 1)
+        if f.severity is Severity.CRIT and streak < crit_after_runs:
+            note = f"CRIT damped to WARN: seen {streak} run(s) in a row, [report] crit_after_runs = {crit_after_runs}"
+            f = dataclasses.replace(f, severity=Severity.WARN, details=f"{f.details}\n{note}".strip())
+        findings.append(f)
+    return dataclasses.replace(run, findings=tuple(findings), incidents=correlate(findings))
