@@ -221,10 +221,11 @@ def evaluate(raw: RawEvidence, params: NoParams) -> Iterator[Finding]:
 
 
 def _ssvm_mtu(data: Mapping[str, Any]) -> Iterator[Finding]:
-    """CloudStack's own view of the SSVM's MTU against what the storage paths need (cloudstack.md §2)."""
+    """CloudStack's own view of the SSVM's MTU against what the storage paths need (cloudstack.md §2);
+    the setting from the database, else from the API (listConfigurations)."""
     results = data.get("results") or {}
     required = int(data.get("required", 9000))
-    for row in results.get("settings", []):
+    for row in results.get("settings") or (data.get("api") or {}).get("settings") or []:
         raw = row["value"] if row["value"] is not None else row["default_value"]
         try:
             value = int(float(raw))

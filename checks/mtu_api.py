@@ -70,6 +70,8 @@ def collect(
         hosts = [h for t in site["templates"] if (h := sv.url_host(t["url"]))]
         for host in list(dict.fromkeys(h for h in hosts if h not in targets))[:MAX_TEMPLATE_HOSTS]:
             targets[host] = ("template host", min(TEMPLATE_PATH_BYTES, settings.mtu.required))
+    if site.get("ssvms"):  # the API answers: CloudStack's own view of the SSVM's MTU too (checks.mtu._ssvm_mtu)
+        site["settings"] = sv.setting_rows(api, deadline, ("secstorage.vm.mtu.size",))
     site["templates"] = {
         "urls": len(site["templates"]),
         "hosts_probed": [h for h, r in targets.items() if r[0] != "storage"],

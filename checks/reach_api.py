@@ -21,10 +21,7 @@ from typing import Any
 from checks import reach_http
 from checks import ssvm_vantage as sv
 from diagnostics.check import CheckContext, Code
-from diagnostics.config import Settings
 from diagnostics.model import Finding, Severity
-from diagnostics.sources.cloudstack_api import CloudStackApi
-from diagnostics.sources.errors import SourceError
 
 NAME = "reach"
 CODES: tuple[Code, ...] = (
@@ -60,26 +57,6 @@ _REFUSALS = {
     "!C": "precedence cutoff",
     "!V": "host precedence violation",
 }
-
-
-def _setting_rows(settings: Settings, deadline: float, names: Sequence[str]) -> list[dict[str, Any]]:
-    """``listConfigurations name=…`` (a LIKE match in ManagementServerImpl.searchForConfigurations at
-    b0601e5478: exact names are kept here) as the rows checks.reach judges (name, value, default_value)."""
-    api = settings.cloudstack.api
-    assert api is not None
-    rows = []
-    client = CloudStackApi(api, deadline)
-    for name in names:
-        try:
-            found = client.list("listConfigurations", "configuration", name=name)
-        except SourceError:
-            continue  # a key that may not read settings: the rules that need one stay silent
-        rows += [
-            {"name": r["name"], "value": r.get("value"), "default_value": r.get("defaultvalue")}
-            for r in found
-            if r.get("name") == name
-        ]
-    return rows
 
 
 def urls_from(site: Mapping[str, Any], sample: int) -> list[str]:
@@ -135,7 +112,7 @@ def collect(ctx: CheckContext[Any], urls: Sequence[str], with_templates: bool) -
         for s in ssvms
         for h, u in hosts.items()
     ]
-    rows = _setting_rows(settings, deadline, ("secstorage.allowed.internal.sites",)) if site.get("ssvms") else []
+    rows = sv.setting_rows(api, deadline, ("secstorage.allowed.internal.sites",)) if site.get("ssvms") else []
     return {"api": site, "api_paths": paths, "api_settings": rows}
 
 

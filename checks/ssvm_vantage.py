@@ -120,6 +120,27 @@ def url_host(url: str) -> str | None:
         return None
 
 
+# --- CloudStack's settings, as the database checks read them ------------------------------------------------
+
+
+def setting_rows(api: ApiSettings, deadline: float, names: Sequence[str]) -> list[dict[str, Any]]:
+    """``listConfigurations name=…`` (a LIKE match in ManagementServerImpl.searchForConfigurations at
+    b0601e5478: exact names are kept here) as the rows checks.reach judges (name, value, default_value)."""
+    rows = []
+    client = CloudStackApi(api, deadline)
+    for name in names:
+        try:
+            found = client.list("listConfigurations", "configuration", name=name)
+        except SourceError:
+            continue  # a key that may not read settings: the rules that need one stay silent
+        rows += [
+            {"name": r["name"], "value": r.get("value"), "default_value": r.get("defaultvalue")}
+            for r in found
+            if r.get("name") == name
+        ]
+    return rows
+
+
 # --- running the jobs ------------------------------------------------------------------------------------
 
 

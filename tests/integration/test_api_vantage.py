@@ -59,7 +59,7 @@ def inetutils_ping(inner: Runner) -> Runner:
     return run
 
 
-def scenario(net: dict[str, str], template_hosts: list[str]) -> StandIn:
+def scenario(net: dict[str, str], template_hosts: list[str], ssvm_mtu: str = "9000") -> StandIn:
     return StandIn(
         keys={
             KEY: Key(SECRET),
@@ -87,6 +87,10 @@ def scenario(net: dict[str, str], template_hosts: list[str]) -> StandIn:
                     "scope": "ZONE",
                     "zoneid": "zone-1",
                 }
+            ],
+            # ConfigurationResponse: name, value, defaultvalue, category (b0601e5478)
+            "listConfigurations": [
+                {"name": "secstorage.vm.mtu.size", "value": ssvm_mtu, "defaultvalue": "1500", "category": "Advanced"}
             ],
             "listTemplates": [
                 {"id": f"t-{i}", "name": f"tpl-{i}", "url": f"http://{h}/t{i}.qcow2", "isready": True}
@@ -137,11 +141,12 @@ MTU = {"mtu": {"local": False, "timeout_s": 1}}
 
 def test_mtu_through_run_diagnostics_finds_the_1500_hop(net, monkeypatch: pytest.MonkeyPatch) -> None:
     _, n = net
-    standin = scenario(n, [n["router_ip"]])
+    standin = scenario(n, [n["router_ip"]], ssvm_mtu="1500")
     standin.runner = as_the_ssvm_runs_it(n["client"])
     with api_server(standin) as url:
         raw, findings = run_check(mtu.CHECK, settings(url, monkeypatch, **MTU))
     by = by_target(findings)
+    assert by["secstorage.vm.mtu.size"].code == "SSVM_MTU_MISMATCH"  # CloudStack's own view, from the API
     hop = by[f"s-1-VM → {n['server_ip']}"]
     assert hop.code == "MTU_PATH_TOO_SMALL" and hop.severity is Severity.CRIT
     assert "hop 198.18.1.1 reports MTU 1500" in hop.summary
@@ -165,6 +170,23 @@ def test_mtu_healthy_all_9000_gives_nothing_above_info(net, monkeypatch: pytest.
         _, findings = run_check(mtu.CHECK, settings(url, monkeypatch, **MTU))
     assert findings and all(f.severity is Severity.INFO for f in findings), [(f.code, f.summary) for f in findings]
     assert {f.code for f in findings} == {"MTU_PATH_OK"}
+
+
+def test_mtu_falls_back_to_run_diagnostics_when_ssh_fails(net, monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    _, n = net
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]  # nobody listens once closed: SSH is refused
+    standin = scenario(n, [])
+    standin.runner = as_the_ssvm_runs_it(n["client"])
+    cfg = {"mtu": {**MTU["mtu"], "from_hosts": [f"127.0.0.1:{port}"]}, "ssh": {"connect_timeout_s": 2}}
+    with api_server(standin) as url:
+        _, findings = run_check(mtu.CHECK, settings(url, monkeypatch, **cfg))
+    by = by_target(findings)
+    assert by[f"127.0.0.1 → {n['server_ip']}"].code == "MTU_NOT_TESTED"
+    assert by[f"s-1-VM → {n['server_ip']}"].code == "MTU_PATH_TOO_SMALL"
 
 
 def test_mtu_with_the_ssvms_inetutils_ping_falls_back_to_traceroute_df(net, monkeypatch: pytest.MonkeyPatch) -> None:
