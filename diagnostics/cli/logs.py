@@ -36,7 +36,7 @@ def logs_scan(
     """Scan log files with no configuration: findings ranked, exit by the worst severity."""
     import dataclasses
 
-    from checks import logs
+    from checks import logs, logs_scan
     from diagnostics.config import ConfigError, parse_settings
 
     try:
@@ -45,7 +45,7 @@ def logs_scan(
         fail(f"{exc.key.replace('logs.', '--') if exc.key else ''}: {exc.message}")
     if output is not None:
         common.check_output_path(output, folder=False)
-    check = dataclasses.replace(logs.CHECK, collect=lambda ctx: logs.scan_paths(paths, since, timezone))
+    check = dataclasses.replace(logs.CHECK, collect=lambda ctx: logs_scan.scan_paths(paths, since, timezone))
     run = common.run_one(cfg, [check])
     common.emit(run, fmt, output, explain=explain or bool(finding), pick=finding or [])
     raise typer.Exit(run.worst.nagios_code)

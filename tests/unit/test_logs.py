@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from checks import logparse, logs
+from checks import logparse, logs, logs_scan
 from checks.logs import LogsParams
 from diagnostics.sources import logfiles
 from tests.conftest import ROOT, run_cli
@@ -16,7 +16,7 @@ LOGS = ROOT / "tests/data/logs"
 
 
 def findings(*paths, since="2020-01-01"):
-    raw = logs.scan_paths([str(p) for p in paths], since, "UTC")
+    raw = logs_scan.scan_paths([str(p) for p in paths], since, "UTC")
     return list(logs.evaluate(raw, LogsParams()))
 
 
@@ -242,10 +242,12 @@ def test_parallel_scan_equals_sequential(tmp_path, monkeypatch, workers):
     f = tmp_path / "big.log"
     f.write_bytes(src * 40)
     sequential = logfiles.Scanner(
-        logs.anchors("management"), parallel_from=1 << 40, pattern=logs.LEVEL_PATTERN
+        logs_scan.anchors("management"), parallel_from=1 << 40, pattern=logs_scan.LEVEL_PATTERN
     ).scan_file(f)
     monkeypatch.setattr(logfiles.os, "cpu_count", lambda: workers)
-    parallel = logfiles.Scanner(logs.anchors("management"), parallel_from=0, pattern=logs.LEVEL_PATTERN).scan_file(f)
+    parallel = logfiles.Scanner(
+        logs_scan.anchors("management"), parallel_from=0, pattern=logs_scan.LEVEL_PATTERN
+    ).scan_file(f)
     assert parallel.lines == sequential.lines == src.count(b"\n") * 40
     assert parallel.candidates == sequential.candidates
     assert parallel.bytes_read == sequential.bytes_read == len(src) * 40

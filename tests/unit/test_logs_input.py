@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from checks import logs, signatures
+from checks import logs, logs_scan, signatures
 from checks.logs import LogsParams
 from diagnostics.model import Severity
 from diagnostics.sources import logfiles
@@ -49,7 +49,7 @@ def test_errors_logged_below_warn_are_found(tmp_path, name):
     line, code = QUIET[name]
     path = tmp_path / name
     path.write_text("2024-05-02 10:11:12,345 INFO  [c.c.X] (t:null) (logid:) routine\n" + line + "\n")
-    raw = logs.scan_paths([str(path)], "2000-01-01", "UTC")
+    raw = logs_scan.scan_paths([str(path)], "2000-01-01", "UTC")
     found = [f for f in logs.evaluate(raw, LogsParams()) if f.code == code]
     assert found and found[0].count == 1
 
@@ -61,8 +61,8 @@ def test_hyperscan_and_the_plain_fallback_keep_the_same_lines(tmp_path):
     )
     path = tmp_path / "management-server.log"
     path.write_text(text + "\n")
-    fast = logs.scanner("management")
-    plain = logs.scanner("management")
+    fast = logs_scan.scanner("management")
+    plain = logs_scan.scanner("management")
     plain._hs_tried = True  # as where Hyperscan is not installed
     a, b = fast.scan_file(path), plain.scan_file(path)
     assert [c["line"] for c in a.candidates] == [c["line"] for c in b.candidates]
@@ -83,7 +83,7 @@ def test_unknown_layouts_and_cut_lines_do_not_crash_and_known_lines_are_still_fo
         b"[nfs-1] has not enough capacity. Capacity: total=[1], used=[1], threshold=[90.0%].\n"
         b"2024-05-02 10:11:15,000 WARN  [c.c.s.d.DownloadListener] (Timer-1:ctx-1) (logid:1) Unable to monitor dow"
     )
-    raw = logs.scan_paths([str(path)], "2000-01-01", "UTC")
+    raw = logs_scan.scan_paths([str(path)], "2000-01-01", "UTC")
     codes = {f.code for f in logs.evaluate(raw, LogsParams())}
     assert {"DOWNLOAD_TIMEOUT", "STORAGE_FULL"} <= codes
 
@@ -100,10 +100,10 @@ def test_a_10000_line_stack_trace_is_one_event(tmp_path):
         + "\n2021-02-21 04:45:17,000 INFO  [cloud.agent.Agent] (main:null) Lost connection to host: 10.0.0.1. "
         "Attempting reconnection while we still have 0 commands in progress.\n"
     )
-    scan = logs.scanner("ssvm").scan_file(path)
+    scan = logs_scan.scanner("ssvm").scan_file(path)
     assert [c["line"] for c in scan.candidates] == [1, 10_005]  # the trace's own texts are no events
     assert len(scan.candidates[0]["continuation"]) == logfiles.MAX_CONTINUATION
-    raw = logs.scan_paths([str(path)], "2000-01-01", "UTC")
+    raw = logs_scan.scan_paths([str(path)], "2000-01-01", "UTC")
     counts = {f.code: f.count for f in logs.evaluate(raw, LogsParams()) if f.severity.rank > Severity.INFO.rank}
     assert counts == {"STORAGE_FULL": 1, "AGENT_DISCONNECTED": 1}
 
@@ -113,14 +113,14 @@ def test_concatenated_gz_members_are_read_to_the_end(tmp_path):
     b = b"2024-05-02 11:00:00,000 ERROR [o.a.c.s.i.BaseImageStoreDriverImpl] (T:null) (logid:) Failed to register template: 7 with error: HTTP Server returned 404 (expected 200 OK)\n"
     path = tmp_path / "management-server.log.2024-05-02.gz"
     path.write_bytes(gzip.compress(a * 1000) + gzip.compress(b * 1000))
-    scan = logs.scanner("management").scan_file(path)
+    scan = logs_scan.scanner("management").scan_file(path)
     assert not scan.error and scan.lines == 2000 and len(scan.candidates) == 2000
 
 
 _NO_NEWLINE = """
 import sys
 sys.path.insert(0, {root!r})
-from checks import logs
+from checks import logs_scan
 
 class Endless:
     '''{size} bytes of one line without a newline, with a known text every 64 MiB.'''
@@ -137,7 +137,7 @@ class Endless:
 
 from diagnostics.sources import logfiles
 result = logfiles.FileScan(path="endless")
-logs.scanner("ssvm", max_lines=100).scan_stream(Endless(), result)
+logs_scan.scanner("ssvm", max_lines=100).scan_stream(Endless(), result)
 # VmHWM is this process's own peak: ru_maxrss would carry over the parent's peak across fork + exec (Linux
 # keeps signal->maxrss through execve), which in a long test session is pytest's, not the scan's.
 hwm = next(ln for ln in open("/proc/self/status") if ln.startswith("VmHWM:"))
@@ -184,6 +184,6 @@ def test_a_class_fallback_finding_says_what_the_line_said(tmp_path):
         "2025-03-11T20:53:36,178 WARN  [storage.resource.NfsSecondaryStorageResource] (main:[]) No DNS entry "
         "found during configuration of NfsSecondaryStorage\n"
     )
-    raw = logs.scan_paths([str(path)], "2000-01-01", "UTC")
+    raw = logs_scan.scan_paths([str(path)], "2000-01-01", "UTC")
     [f] = [f for f in logs.evaluate(raw, LogsParams()) if f.code == "SSVM_ERROR"]
     assert f.severity is Severity.WARN and "No DNS entry found during configuration" in f.summary

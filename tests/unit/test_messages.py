@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from checks import logs, signatures
+from checks import logs, logs_scan, signatures
 from checks.logs import LogsParams
 from diagnostics.model import Severity
 from tests.conftest import ROOT
@@ -125,7 +125,7 @@ def _scan(tmp_path: Path, rows: list[dict[str, str]], layout: str, log: str) -> 
             "\t... 12 more",
         ]
     path.write_text("\n".join(lines) + "\n")
-    scan = logs.scanner(log).scan_file(path)
+    scan = logs_scan.scanner(log).scan_file(path)
     assert not scan.error and not scan.truncated
     return {int(c["line"]): c for c in scan.candidates}  # type: ignore[call-overload]
 
@@ -164,13 +164,13 @@ def test_end_to_end_findings_match_the_table(tmp_path, layout) -> None:
         (tmp_path / "yes" / name).write_text("".join(_plain_trace(r, layout) for r in rows if r["finding"] == "yes"))
         (tmp_path / "no" / name).write_text("".join(_plain_trace(r, layout) for r in rows if r["finding"] == "no"))
         want.update(r["code"] for r in rows if r["finding"] == "yes")
-    yes = logs.scan_paths([str(tmp_path / "yes")], "2000-01-01", "UTC")
+    yes = logs_scan.scan_paths([str(tmp_path / "yes")], "2000-01-01", "UTC")
     got: Counter[str] = Counter()
     for f in logs.evaluate(yes, LogsParams()):
         if f.code not in {"LOGS_SCANNED"}:
             got[f.code] += f.count or 0
     assert got == want
-    no = logs.scan_paths([str(tmp_path / "no")], "2000-01-01", "UTC")
+    no = logs_scan.scan_paths([str(tmp_path / "no")], "2000-01-01", "UTC")
     loud = [f for f in logs.evaluate(no, LogsParams()) if f.severity.rank > Severity.INFO.rank]
     assert not loud, [(f.code, f.evidence[0].text[:120] if f.evidence else "") for f in loud]
 
