@@ -4,13 +4,19 @@ used below ``secondary.storage.capacity.threshold`` — and the protocol's own e
 
 from __future__ import annotations
 
+import tomllib
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any
 
 from diagnostics.model import Evidence, EvidenceKind, Finding, Metric, Severity
 from diagnostics.units import iec_bytes
 
 CHECK_NAME = "storage"
+# The state rules of one vantage point, in order (documented in the file).
+STATE_RULES: list[dict[str, Any]] = tomllib.loads(
+    Path(__file__).with_name("storage_rules.toml").read_text(encoding="utf-8")
+)["rule"]
 
 
 def parse_ssvm(stdout: str) -> dict[str, Any]:
@@ -225,80 +231,23 @@ def _judge(
 ) -> Iterator[Finding]:
     target = f"{t['store']} from {where}"
     ev = ev or (Evidence(kind=EvidenceKind.PROBE, source=f"{where}: {path}", data=dict(r), text=None),)
-    if r.get("stuck"):
-        yield Finding(
-            check=CHECK_NAME,
-            code="NFS_MOUNT_HUNG",
-            severity=Severity.CRIT,
-            target=target,
-            summary=f"{path} on {where} does not answer: {r['stuck']}",
-            evidence=ev,
-            remediation="The NFS server or the path to it is gone while the mount is hard: check the "
-            "server (rpcinfo, showmount -e) and the network; `umount -f -l` the path if the server is lost.",
-        )
-        return
-    if not r.get("is_mount"):
-        code = "NFS_NOT_MOUNTED_ON_SSVM" if r.get("ssvm") else "NFS_PATH_NOT_MOUNTED"
-        sev = Severity.CRIT if r.get("ssvm") else Severity.UNKNOWN
-        yield Finding(
-            check=CHECK_NAME,
-            code=code,
-            severity=sev,
-            target=target,
-            summary=f"{t['url']} is not mounted at {path} on {where}",
-            evidence=ev,
-            remediation="On the SSVM: check /var/log/cloud.log for 'Unable to mount' and restart the cloud service."
-            if r.get("ssvm")
-            else "Point [[storage]] mount_path at a mount of the export.",
-        )
-        return
-    err = r.get("error") or {}
-    if err.get("errno") == "ESTALE":
-        yield Finding(
-            check=CHECK_NAME,
-            code="NFS_STALE_HANDLE",
-            severity=Severity.CRIT,
-            target=target,
-            summary=f"{path} on {where}: stale file handle",
-            evidence=ev,
-            remediation="The export was recreated or moved on the server: remount it (the SSVM: restart it).",
-        )
-        return
+    facts = _state_facts(r)
+    text = {"path": path, "where": where, "url": t["url"], "stuck": r.get("stuck"), "error": facts["error"]}
+    for rule in STATE_RULES:
+        if facts[rule["when"]]:
+            yield Finding(
+                check=CHECK_NAME,
+                code=rule["code"],
+                severity=Severity[rule["severity"]],
+                target=target,
+                summary=rule["summary"].format(**text),
+                evidence=ev,
+                remediation=rule["remediation"],
+            )
+            if rule.get("final"):
+                return
     write = r.get("write") or {}
-    ro = "ro" in r.get("options", []) or "EROFS" in str(write.get("error")) or "Read-only" in str(write.get("message"))
-    if ro:
-        yield Finding(
-            check=CHECK_NAME,
-            code="NFS_READ_ONLY",
-            severity=Severity.CRIT,
-            target=target,
-            summary=f"{path} on {where} is read-only: templates cannot be written",
-            evidence=ev,
-            remediation="Export it read-write (rw) and remount; check the store is not marked read-only.",
-        )
-    elif write and not write.get("ok"):
-        text = str(write.get("error") or write.get("message"))
-        if "EACCES" in text or "EPERM" in text or "Permission denied" in text:
-            yield Finding(
-                check=CHECK_NAME,
-                code="NFS_ROOT_SQUASH",
-                severity=Severity.CRIT,
-                target=target,
-                summary=f"root may not write to {path} on {where} ({text}): the export squashes root",
-                evidence=ev,
-                remediation="Export with no_root_squash for the SSVMs' storage network: "
-                "the SSVM writes templates as root (ssvm-check.sh: 'You need to export with norootsquash').",
-            )
-        else:
-            yield Finding(
-                check=CHECK_NAME,
-                code="NFS_WRITE_FAILED",
-                severity=Severity.CRIT,
-                target=target,
-                summary=f"the write probe on {path} on {where} failed: {text}",
-                evidence=ev,
-                remediation="Read the error: no space, quota, or an I/O problem on the server.",
-            )
+    ro = facts["read_only"]
     space = r.get("space")
     if not space:
         return
@@ -359,3 +308,25 @@ def _judge(
             evidence=ev,
             metrics=metrics,
         )
+
+
+def _state_facts(r: Mapping[str, Any]) -> dict[str, Any]:
+    """The facts the state rules (``storage_rules.toml``) are judged on, from one vantage point's probe."""
+    write = r.get("write") or {}
+    error = str(write.get("error") or write.get("message"))
+    mounted = bool(r.get("is_mount"))
+    read_only = (
+        "ro" in r.get("options", []) or "EROFS" in str(write.get("error")) or "Read-only" in str(write.get("message"))
+    )
+    failed = bool(write) and not write.get("ok") and not read_only
+    denied = failed and any(w in error for w in ("EACCES", "EPERM", "Permission denied"))
+    return {
+        "stuck": bool(r.get("stuck")),
+        "unmounted_ssvm": not mounted and bool(r.get("ssvm")),
+        "unmounted_here": not mounted and not r.get("ssvm"),
+        "stale": (r.get("error") or {}).get("errno") == "ESTALE",
+        "read_only": read_only,
+        "write_denied": denied,
+        "write_failed": failed and not denied,
+        "error": error,
+    }

@@ -46,3 +46,24 @@ def test_nfs_mounts_of_the_export():
         "/mnt/SecStorage/f2702c89-b250-31ef-8d57-b75482e224c2"
     ]
     assert nfs_mounts_of("10.0.0.6:/export/secondary", MOUNTINFO) == []
+
+
+def test_every_state_rule_names_a_fact_and_a_declared_code() -> None:
+    """storage_rules.toml is data: a rule with a misspelt fact or an undeclared code fails here, not in a run."""
+    from checks import storage, storage_rules
+    from diagnostics.model import Severity
+
+    facts = storage_rules._state_facts({"is_mount": True})
+    declared = {c.code for c in storage.CODES}
+    for rule in storage_rules.STATE_RULES:
+        assert rule["when"] in facts and isinstance(facts[rule["when"]], bool), rule
+        assert rule["code"] in declared and rule["severity"] in Severity.__members__, rule
+        rule["summary"].format(path="p", where="w", url="u", stuck="s", error="e")
+
+
+def test_a_healthy_mount_fires_no_state_rule() -> None:
+    from checks import storage_rules
+
+    healthy = {"is_mount": True, "options": ["rw"], "write": {"ok": True}}
+    facts = storage_rules._state_facts(healthy)
+    assert not any(facts[r["when"]] for r in storage_rules.STATE_RULES)
