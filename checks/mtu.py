@@ -194,6 +194,8 @@ def collect(ctx: CheckContext[NoParams]) -> RawEvidence:
         via_api = mtu_api.collect(ctx, settings, targets, site)
         data["api"] = via_api["api"]
         paths += via_api["paths"]
+    elif site is not None and site.get("error"):  # the stores could not be listed: say so, not a silent gap
+        data["api"] = {"endpoint": site["endpoint"], "error": site["error"], "ssvms": []}
     return RawEvidence(data={**data, "required": cfg.required, "targets": targets, "paths": paths})
 
 

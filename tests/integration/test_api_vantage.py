@@ -260,3 +260,38 @@ def test_an_html_page_instead_of_the_api_is_unknown(net, monkeypatch: pytest.Mon
         _, findings = run_check(reach.CHECK, settings(url, monkeypatch))
     assert [(f.code, f.severity) for f in findings] == [("VANTAGE_API_FAILED", Severity.UNKNOWN)], findings
     assert "not a CloudStack answer" in findings[0].summary
+
+
+def test_collect_source_api_writes_a_bundle_that_replays(net, tmp_path) -> None:
+    """csdiag collect --source api: the runDiagnostics evidence goes into the bundle, and triage --bundle
+    judges it without the API."""
+    import os
+
+    from tests.conftest import run_cli, write_config
+
+    _, n = net
+    standin = scenario(n, [n["server_ip"], n["nobody_ip"]], ssvm_mtu="1500")
+    standin.runner = as_the_ssvm_runs_it(n["client"])
+    env = {**os.environ, "CSDIAG_API_SECRET": SECRET}
+    with api_server(standin) as url:
+        cfg = write_config(
+            tmp_path / "c.toml",
+            f'[run]\ncheck_timeout_s = 60\n[mtu]\nlocal = false\n[cloudstack.api]\nendpoint = "{url}"\n'
+            f'api_key = "{KEY}"\nsecret_key_env = "CSDIAG_API_SECRET"\n',
+        )
+        bundle = tmp_path / "bundle"
+        out = run_cli("collect", "--config", str(cfg), "--only", "mtu,reach", "--source", "api", "--output",
+                      str(bundle), env=env, timeout=150)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert SECRET not in "".join(p.read_text(errors="replace") for p in bundle.rglob("*") if p.is_file())
+    replay = run_cli("triage", "--bundle", str(bundle), "--format", "json", timeout=60)
+    assert replay.returncode == 2, replay.stderr
+
+    def codes(r) -> list[tuple[str, str]]:
+        return sorted((f["code"], f["target"]) for f in json.loads(r.stdout)["findings"])
+
+    # (a live run right after would differ: the SSVM's kernel has cached MTU 1500 → MTU_LOCAL_TOO_SMALL)
+    assert codes(replay) == codes(run_cli("triage", "--bundle", str(bundle), "--format", "json", timeout=60))
+    assert ("SSVM_MTU_MISMATCH", "secstorage.vm.mtu.size") in codes(replay)
+    assert ("MTU_PATH_TOO_SMALL", f"s-1-VM → {n['server_ip']}") in codes(replay)
+    assert ("TEMPLATE_HOST_PATH_SILENT", f"s-1-VM → {n['nobody_ip']}") in codes(replay)
