@@ -230,6 +230,7 @@ CALLS_USED = (
     "listSystemVms",
     "listHosts",
     "listTemplates",
+    "listIsos",
     "listCapacity",
     "listConfigurations",
     "listManagementServers",

@@ -50,6 +50,7 @@ LIST_ITEMS = {
     "listSystemVms": "systemvm",
     "listHosts": "host",
     "listTemplates": "template",
+    "listIsos": "iso",  # ListIsosCmd: IsoResponse is a TemplateResponse rendered by TemplateJoinDaoImpl.newIsoResponse
     "listCapacity": "capacity",
     "listConfigurations": "configuration",
     "listManagementServers": "managementserver",
@@ -172,7 +173,7 @@ class _Handler(BaseHTTPRequestHandler):
             )
             return {"count": len(names), "api": [{"name": n} for n in names]}
         if command in LIST_ITEMS:
-            return self._page(LIST_ITEMS[command], self._filtered(st.lists.get(command, []), params), params)
+            return self._page(LIST_ITEMS[command], self._filtered(command, st.lists.get(command, []), params), params)
         if command == "runDiagnostics":
             return self._start_diagnostics(params)
         if command == "queryAsyncJobResult":
@@ -184,9 +185,16 @@ class _Handler(BaseHTTPRequestHandler):
         raise _Refused(432, f"The API [{command}] does not exist or is not available for the account admin.")
 
     @staticmethod
-    def _filtered(rows: list[dict[str, Any]], params: dict[str, str]) -> list[dict[str, Any]]:
-        # The few filters csdiag uses: exact matches on an item field (systemvmtype, type, name, zoneid).
-        keep = {k: v for k, v in params.items() if k in ("systemvmtype", "type", "name", "zoneid", "id")}
+    def _filtered(command: str, rows: list[dict[str, Any]], params: dict[str, str]) -> list[dict[str, Any]]:
+        # The few filters csdiag uses: exact matches on an item field (systemvmtype, type, name, zoneid,
+        # templatetype — ListTemplatesCmd since 4.19); listConfigurations matches name with LIKE %name%
+        # (ManagementServerImpl.searchForConfigurations) and never lists the Hidden category.
+        if command == "listConfigurations":
+            name = params.get("name", "").lower()
+            return [r for r in rows if name in str(r.get("name", "")).lower() and r.get("category") != "Hidden"]
+        keep = {
+            k: v for k, v in params.items() if k in ("systemvmtype", "type", "name", "zoneid", "id", "templatetype")
+        }
         return [r for r in rows if all(str(r.get(k, "")).lower() == v.lower() for k, v in keep.items())]
 
     def _page(self, item: str, rows: list[dict[str, Any]], params: dict[str, str]) -> dict[str, Any]:
