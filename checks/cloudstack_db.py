@@ -212,4 +212,5 @@ def parse_db_time(value: Any) -> datetime | None:
 def row_evidence(target: str, sql_name: str, data: Mapping[str, Any], row: Mapping[str, Any], text: str) -> Evidence:
     """A row as proof: where it came from (query name and SQL), a readable line, and the fields."""
     sql = data.get("sql", {}).get(sql_name, sql_name)
-    return Evidence(kind=EvidenceKind.ROW, source=f"{target} SQL: {' '.join(sql.split())}", text=text, data=dict(row))
+    via = "API" if data.get("via") == "api" else "SQL"  # rows translated from API answers name the call
+    return Evidence(kind=EvidenceKind.ROW, source=f"{target} {via}: {' '.join(sql.split())}", text=text, data=dict(row))

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import Field, field_validator
 
-from checks import cloudstack_db
+from checks import api_evaluate, cloudstack_api_source, cloudstack_db
 from diagnostics.check import Check, CheckContext, Code, Params, RawEvidence
 from diagnostics.model import Finding, Severity
 
@@ -30,7 +30,8 @@ CODES = (
         meaning="CloudStack is newer than the newest schema csdiag was tested on (CloudStack main, 4.23.0.0)",
     ),
     Code(code="VERSION_UNKNOWN", severity=Severity.UNKNOWN, meaning="the version table has no Complete row to read"),
-    *cloudstack_db.DB_CODES,
+    *api_evaluate.PLATFORM_CODES,
+    *cloudstack_api_source.SOURCE_CODES,
 )
 
 
@@ -82,19 +83,25 @@ def _plan(db: Any, columns: Any) -> dict[str, str]:
 
 
 def collect(ctx: CheckContext[PlatformParams]) -> RawEvidence:
-    return cloudstack_db.collect(
-        ctx,
-        required={"version": ("id", "version", "updated", "step")},
-        optional_tables=("configuration",),
-        plan=_plan,
-        args={"settings": SETTINGS},
-    )
+    def db() -> RawEvidence:
+        return cloudstack_db.collect(
+            ctx,
+            required={"version": ("id", "version", "updated", "step")},
+            optional_tables=("configuration",),
+            plan=_plan,
+            args={"settings": SETTINGS},
+        )
+
+    return cloudstack_api_source.collect(ctx, db, api_evaluate.platform_calls(SETTINGS))
 
 
 def evaluate(raw: RawEvidence, params: PlatformParams) -> Iterator[Finding]:
     data = raw.data
-    if (problems := cloudstack_db.failures(NAME, data)) is not None:
+    if (problems := cloudstack_api_source.failures(NAME, data)) is not None:
         yield from problems
+        return
+    if "answers" in data:  # the API's answers: the same rules on the rows they translate into
+        yield from api_evaluate.platform(data, params, evaluate, SETTINGS)
         return
     yield from _version(data, params)
     yield from _settings(data)
@@ -251,7 +258,8 @@ def _settings(data: Mapping[str, Any]) -> Iterator[Finding]:
 CHECK = Check(
     name=NAME,
     title="CloudStack platform",
-    description="Reads the CloudStack version from the database (read only) and checks it is supported (≥ 4.18).",
+    description="Reads the CloudStack version from the database (read only) or the API and checks it is supported "
+    "(≥ 4.18).",
     codes=CODES,
     params=PlatformParams,
     collect=collect,

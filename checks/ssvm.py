@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from checks import cloudstack_db
+from checks import api_evaluate, cloudstack_api_source, cloudstack_db
 from diagnostics import inventory
 from diagnostics.check import Check, CheckContext, Code, NoParams, RawEvidence
 from diagnostics.inventory import Inventory, Ssvm, Zone
@@ -45,7 +45,7 @@ CODES = (
         meaning="the SSVM runs a SystemVM template (or agent) older than the management server needs "
         "(minreq.sysvmtemplate.version), or no registered SystemVM template is new enough",
     ),
-    *cloudstack_db.DB_CODES,
+    *cloudstack_api_source.SOURCE_CODES,
 )
 TRANSITIONAL = {"Starting", "Stopping", "Migrating"}
 _CHECK_SCRIPT = "/usr/local/cloud/systemvm/ssvm-check.sh"
@@ -70,7 +70,11 @@ def _plan(db: Any, columns: Mapping[str, set[str]]) -> dict[str, str]:
 
 def collect(ctx: CheckContext[NoParams]) -> RawEvidence:
     required = {t: c for t, c in inventory.REQUIRED.items() if t != "template_store_ref"}
-    return cloudstack_db.collect(ctx, required=required, optional_tables=("configuration", "version"), plan=_plan)
+
+    def db() -> RawEvidence:
+        return cloudstack_db.collect(ctx, required=required, optional_tables=("configuration", "version"), plan=_plan)
+
+    return cloudstack_api_source.collect(ctx, db, api_evaluate.SSVM_CALLS)
 
 
 def _evidence(target: str, data: Mapping[str, Any], s: Ssvm) -> tuple[Evidence, ...]:
@@ -99,8 +103,11 @@ def _settings(data: Mapping[str, Any]) -> dict[str, str]:
 
 def evaluate(raw: RawEvidence, params: NoParams) -> Iterator[Finding]:
     data = raw.data
-    if (problems := cloudstack_db.failures(NAME, data)) is not None:
+    if (problems := cloudstack_api_source.failures(NAME, data)) is not None:
         yield from problems
+        return
+    if "answers" in data:  # the API's answers: the same rules on the rows they translate into
+        yield from api_evaluate.ssvm(data, params, evaluate)
         return
     target_db = data["target"]
     inv = Inventory.from_results(data["results"])

@@ -17,7 +17,7 @@ from typing import Any
 
 from pydantic import Field, model_validator
 
-from checks import cloudstack_db, signatures, template_sync
+from checks import api_templates, cloudstack_api_source, cloudstack_db, signatures, template_sync
 from diagnostics.check import Check, CheckContext, Code, Params, RawEvidence
 from diagnostics.model import Evidence, Finding, Metric, Severity
 
@@ -72,7 +72,8 @@ CODES = (
         severity=Severity.UNKNOWN,
         meaning="the row holds impossible values (percent above 100, dates in the future, negative sizes)",
     ),
-    *cloudstack_db.DB_CODES,
+    *api_templates.CODES,
+    *cloudstack_api_source.SOURCE_CODES,
 )
 
 ERROR_STATES = ("DOWNLOAD_ERROR", "ABANDONED", "UPLOAD_ERROR")
@@ -233,12 +234,9 @@ def collect(ctx: CheckContext[TemplatesParams]) -> RawEvidence:
     def gather(db: Any, columns: Mapping[str, set[str]], data: dict[str, Any]) -> None:
         _gather(db, columns, data, ctx.params)
 
-    return cloudstack_db.collect(
-        ctx,
-        required=REQUIRED,
-        plan=_plan,
-        optional_tables=OPTIONAL_TABLES,
-        gather=gather,
+    db = cloudstack_db.collect  # the database, or the API (checks/api_templates.py) per [cloudstack] source
+    return api_templates.collect(
+        ctx, lambda: db(ctx, required=REQUIRED, plan=_plan, optional_tables=OPTIONAL_TABLES, gather=gather), target_of
     )
 
 
@@ -418,8 +416,8 @@ def _fmt_age(minutes: float) -> str:
 
 def evaluate(raw: RawEvidence, params: TemplatesParams) -> Iterator[Finding]:
     data = raw.data
-    if (problems := cloudstack_db.failures(NAME, data)) is not None:
-        yield from problems
+    if (problems := cloudstack_api_source.failures(NAME, data)) is not None or "answers" in data:
+        yield from problems if problems is not None else api_templates.evaluate(data, params, evaluate, target_of)
         return
     now = cloudstack_db.parse_db_time(data["db_utc"])
     assert now is not None

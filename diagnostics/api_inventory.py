@@ -54,6 +54,12 @@ def _largest_by_store(
 
 def inventory_from_api(answers: Mapping[str, Sequence[Mapping[str, Any]]]) -> Inventory:
     """Build the inventory from the answers of :data:`CALLS` (keys as in ``CALLS``)."""
+    return Inventory.from_results(rows_from_api(answers))
+
+
+def rows_from_api(answers: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[dict[str, Any]]]:
+    """The rows :meth:`Inventory.from_results` takes, from the answers of :data:`CALLS`: zones and stores
+    numbered in listing order (the UUID in ``uuid``), SSVMs with their IPs."""
     zones = list(answers.get("zones", ()))
     stores = [s for s in answers.get("imagestores", ()) if s.get("scope", "ZONE") in ("ZONE", "REGION", None)]
     ssvms = [
@@ -116,4 +122,4 @@ def inventory_from_api(answers: Mapping[str, Sequence[Mapping[str, Any]]]) -> In
             for store, size in _largest_by_store(answers.get("templates", ()), store_ids, store_names).items()
         ],
     }
-    return Inventory.from_results(rows)
+    return rows
