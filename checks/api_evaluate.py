@@ -4,7 +4,8 @@ by the checks' own rules (translated by ``checks/api_rows.py``; targets name UUI
 Gaps, stated: the version is the management server's (``listCapabilities``), not the database schema's
 ``version`` row (they differ only during an upgrade); the database server's version is not visible; a
 setting listConfigurations does not return (the Hidden category, or unknown to this version) is named in
-a SETTING_NOT_PROVABLE INFO; an SSVM agent's ``last_ping`` is not shown (csdiag does not judge it anyway).
+a SETTING_NOT_PROVABLE INFO. ``HostResponse.lastpinged`` is shown (``HostJoinDaoImpl``) but, as in the
+database, not judged: CloudStack writes it on connect only.
 """
 
 from __future__ import annotations

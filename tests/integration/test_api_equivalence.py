@@ -6,6 +6,7 @@ target's numeric ids mapped to the UUIDs the API shows — except for the differ
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 import time
@@ -20,6 +21,7 @@ from checks import platform, ssvm, templates
 from diagnostics.check import Check, CheckContext, RawEvidence
 from diagnostics.config import Settings
 from diagnostics.history import History
+from tests.conftest import run_cli, write_config
 from tests.integration.test_real_schemas import CHECKSUM_ERROR, CURRENT, _site, healthy
 from tests.services import csapi_scenario
 from tests.services.cloudstack_site import Site
@@ -332,3 +334,46 @@ def test_unsupported_version_through_both(mariadb: Any, standin: StandIn, endpoi
     only_db, only_api, api_findings = compare(site, standin, endpoint, tmp_path)
     assert (only_db, only_api) == (set(), set())
     assert ("VERSION_UNTESTED", "WARN") in {(f.code, f.severity.value) for f in api_findings}
+
+
+def test_report_records_the_percent_and_the_next_report_judges_the_stall(
+    esite: Site, standin: StandIn, endpoint: str, tmp_path: Path
+) -> None:
+    """The real path: ``csdiag report`` records download_pct with the run; a report 3 h later (the recorded
+    time moved back, as the clock cannot be) finds the percent unchanged and judges the download stalled."""
+    store = healthy(esite)["store"]
+    esite.stalled(store, "ubuntu-24.04", pct=40, minutes_ago=180)
+    publish(esite, standin)
+    history = tmp_path / "history.sqlite"
+    cfg = write_config(
+        tmp_path / "c.toml",
+        f"""
+[cloudstack]
+source = "api"
+
+[cloudstack.api]
+endpoint = "{endpoint}"
+api_key = "{KEY}"
+secret_key_env = "CSDIAG_TEST_API_SECRET"
+
+[history]
+url = "sqlite:///{history}"
+""",
+    )
+    env = {**os.environ, "CSDIAG_TEST_API_SECRET": SECRET}
+
+    def report(out: str) -> list[dict[str, Any]]:
+        r = run_cli("report", "--config", str(cfg), "--only", "templates", "--output", str(tmp_path / out), env=env)
+        assert r.returncode in (0, 1, 2, 3), r.stderr
+        return [
+            f for f in json.loads((tmp_path / out / "findings.json").read_text())["findings"] if "ubuntu" in f["target"]
+        ]
+
+    first = report("r1")
+    assert [f["code"] for f in first] == ["TEMPLATE_STALL_NOT_PROVABLE"]
+    with sqlite3.connect(history) as conn:
+        earlier = (datetime.now(UTC) - timedelta(hours=3)).isoformat()
+        conn.execute("UPDATE csdiag_metrics SET at = ? WHERE name = 'download_pct'", (earlier,))
+    second = report("r2")
+    assert [(f["code"], f["severity"]) for f in second] == [("TEMPLATE_DOWNLOAD_STALLED", "CRIT")]
+    assert "3.0 h" in second[0]["summary"]
