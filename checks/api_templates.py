@@ -12,7 +12,8 @@ same percent — used as ``last_updated`` by the database rule (stalled_warn/cri
 lower bound of the real stall (the first observation, not the last update), and a download so slow that
 its percent does not move for ``stalled_warn_minutes`` looks stalled too (the database would see its
 ``last_updated`` move). Until a second observation: TEMPLATE_STALL_NOT_PROVABLE; percent moved:
-TEMPLATE_DOWNLOAD_OBSERVED.
+TEMPLATE_DOWNLOAD_OBSERVED. Only recorded runs leave points: ``csdiag report``, or ``triage`` with
+``[history] record = true``.
 
 Other gaps (stated in findings): the error text is the response's ``status`` (error_str trimmed, of one
 copy per zone); size and physical size of one copy per zone; checksums lose their ``{ALG}`` prefix; template
@@ -231,7 +232,7 @@ def _observed(
             "TEMPLATE_STALL_NOT_PROVABLE",
             (
                 f"download at {pct} %, first observation: the API has no last_updated, so whether it stalled is judged "
-                "on the next run"
+                "by a later recorded run (csdiag report, or triage with [history] record = true)"
             ),
         )
     elif since is None:
