@@ -295,3 +295,39 @@ def test_collect_source_api_writes_a_bundle_that_replays(net, tmp_path) -> None:
     assert ("SSVM_MTU_MISMATCH", "secstorage.vm.mtu.size") in codes(replay)
     assert ("MTU_PATH_TOO_SMALL", f"s-1-VM → {n['server_ip']}") in codes(replay)
     assert ("TEMPLATE_HOST_PATH_SILENT", f"s-1-VM → {n['nobody_ip']}") in codes(replay)
+
+
+def test_jobs_run_concurrently_within_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    """18 jobs (a store and 8 template hosts, two sizes each): several at once, never more than the bound."""
+    import threading
+
+    from checks import ssvm_vantage
+
+    hosts = [f"198.18.7.{i}" for i in range(1, 9)]
+    standin = scenario({"server_ip": "198.18.6.1"}, hosts)
+    lock, running, peak = threading.Lock(), [0], [0]
+
+    def slow_reply(target: str, kind: str, ip: str, params: str) -> tuple[int, str, str]:
+        with lock:
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
+        time.sleep(0.5)
+        with lock:
+            running[0] -= 1
+        return 0, OK_PING.format(ip=ip), ""
+
+    standin.runner, standin.job_delay_s = slow_reply, 0.0
+    with api_server(standin) as url:
+        raw, findings = run_check(mtu.CHECK, settings(url, monkeypatch, **MTU))
+    assert len([j for p in raw.data["paths"] for j in p["jobs"]]) == 18
+    assert 1 < peak[0] <= ssvm_vantage.MAX_CONCURRENT_JOBS
+    assert {f.code for f in findings} == {"MTU_PATH_OK"}
+
+
+# iputils' answer to a passing DF ping (the shape of tests/data/run_diagnostics/namespace.json ping_ok)
+OK_PING = (
+    "PING {ip} ({ip}) 8972(9000) bytes of data.\n"
+    "8980 bytes from {ip}: icmp_seq=1 ttl=63 time=0.061 ms\n\n"
+    "--- {ip} ping statistics ---\n1 packets transmitted, 1 received, 0% packet loss, time 0ms\n"
+    "rtt min/avg/max/mdev = 0.061/0.061/0.061/0.000 ms"
+)
