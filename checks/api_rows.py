@@ -29,10 +29,11 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from checks import template_sync
 from diagnostics import api_inventory
 
 API_ROW = "n/a (API)"
-_LABEL = re.compile(r"\b(template|store|zone|host) (\d+)\b")
+_LABEL = re.compile(r"\b(template|store|zone|host|selector) (\d+)\b")
 ERROR_STATES = ("DOWNLOAD_ERROR", "ABANDONED", "UPLOAD_ERROR")
 _PROBLEM_STATES = ("DOWNLOAD_IN_PROGRESS", *ERROR_STATES)
 
@@ -253,3 +254,88 @@ def checksum_rows(answers: Mapping[str, Any], ids: Ids) -> list[dict[str, Any]]:
             "shown": checksum,
         }
     return list(seen.values())
+
+
+def cluster_rows(answers: Mapping[str, Any], ids: Ids) -> list[dict[str, Any]]:
+    """``hypervisors`` rows (templates.HYPERVISORS_SQL) from listClusters (``ClusterResponse`` ``zoneid``,
+    ``hypervisortype``)."""
+    return [
+        {"zone_id": ids.of("zone", c.get("zoneid")), "hypervisor_type": c.get("hypervisortype")}
+        for c in items(answers, "clusters")
+        if c.get("zoneid") and c.get("hypervisortype")
+    ]
+
+
+def heuristic_rows(answers: Mapping[str, Any], ids: Ids) -> list[dict[str, Any]]:
+    """``heuristics`` rows from listSecondaryStorageSelectors per zone (``SecondaryStorageHeuristicsResponse``
+    ``id``/``name``/``zoneid``/``type``/``heuristicrule``)."""
+    return [
+        {
+            "id": ids.of("selector", h.get("id")),
+            "uuid": h.get("id"),
+            "name": h.get("name"),
+            "zone_id": ids.of("zone", h.get("zoneid")),
+            "type": h.get("type"),
+            "heuristic_rule": h.get("heuristicrule"),
+        }
+        for key in sorted(answers)
+        if key.startswith("selectors:")
+        for h in items(answers, key)
+    ]
+
+
+def missing_rows(
+    answers: Mapping[str, Any], ids: Ids, stores: Sequence[Mapping[str, Any]], limit: int
+) -> list[dict[str, Any]]:
+    """``missing`` rows (template sync): each template's writable Image stores of enabled zones that
+    template_sync.expected_stores says should hold it and whose ``downloaddetails`` do not name. The
+    API gives no store creation time (``store_created`` None: no sync grace) and no ``vm_template.state``."""
+    enabled = {ids.of("zone", z.get("id")) for z in items(answers, "zones") if z.get("allocationstate") == "Enabled"}
+    writable: dict[int, list[Mapping[str, Any]]] = {}
+    for s in stores:
+        if s["zone_id"] in enabled and not s["readonly"]:
+            writable.setdefault(int(s["zone_id"]), []).append(s)
+    zone_of = {int(s["id"]): int(s["zone_id"]) for s in stores if s["zone_id"] is not None}
+    hypervisors = template_sync.zone_hypervisors(cluster_rows(answers, ids), writable)
+    by_uuid = {str(s["uuid"]): s for s in stores}
+    by_name = {str(s["name"]): s for s in stores}
+    seen: dict[str, tuple[dict[str, Any], set[int]]] = {}
+    for t in [*items(answers, "templates"), *items(answers, "isos")]:
+        row, present = seen.setdefault(
+            str(t.get("id")),
+            (
+                {
+                    "template_id": ids.of("template", t.get("id")),
+                    "template_name": t.get("name"),
+                    "template_type": t.get("templatetype"),
+                    "public": bool(t.get("ispublic")),
+                    "featured": bool(t.get("isfeatured")),
+                    "hypervisor_type": t.get("hypervisor") or "None",
+                    "cross_zones": bool(t.get("crossZones")),
+                    "direct_download": bool(t.get("directdownload")),
+                },
+                set(),
+            ),
+        )
+        for d in t.get("downloaddetails") or ():
+            store = by_uuid.get(str(d.get("datastoreId"))) or by_name.get(str(d.get("datastore")))
+            if store is not None and d.get("datastoreRole", "Image") == "Image":
+                present.add(int(store["id"]))
+    out: list[dict[str, Any]] = []
+    for row, present in seen.values():
+        for s in template_sync.expected_stores(row, present, writable, zone_of, hypervisors):
+            out.append(
+                {
+                    **{k: row[k] for k in ("template_id", "template_name", "template_type", "public", "featured")},
+                    "hypervisor_type": row["hypervisor_type"],
+                    "cross_zones": row["cross_zones"],
+                    "store_id": s["id"],
+                    "store_name": s["name"],
+                    "store_created": None,
+                    "zone_id": s["zone_id"],
+                    "zone_name": s["zone_name"],
+                }
+            )
+            if len(out) > limit:
+                return out
+    return out

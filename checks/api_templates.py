@@ -16,8 +16,10 @@ TEMPLATE_DOWNLOAD_OBSERVED. Only recorded runs leave points: ``csdiag report``, 
 ``[history] record = true``.
 
 Other gaps (stated in findings): the error text is the response's ``status`` (error_str trimmed, of one
-copy per zone); size and physical size of one copy per zone; checksums lose their ``{ALG}`` prefix; template
-sync completeness, storage selectors and direct-download certificates are not judged through the API.
+copy per zone); size and physical size of one copy per zone; checksums lose their ``{ALG}`` prefix;
+``vm_template.state`` is not shown (an inactive public template counts for template sync); direct-download
+certificates are not judged, a store's age is unknown (no sync grace), storage selectors
+before 4.19 cannot be listed.
 """
 
 from __future__ import annotations
@@ -32,7 +34,8 @@ from checks.api_rows import Ids
 from diagnostics.check import CheckContext, Code, RawEvidence
 from diagnostics.config import ConfigError
 from diagnostics.model import Evidence, EvidenceKind, Finding, Metric, Severity
-from diagnostics.sources.errors import SourceError
+from diagnostics.sources.cloudstack_api import CloudStackApi
+from diagnostics.sources.errors import NotPermitted, ProtocolError, SourceError
 
 NAME = "templates"
 CALLS: tuple[cloudstack_api_source.Call, ...] = (
@@ -41,6 +44,7 @@ CALLS: tuple[cloudstack_api_source.Call, ...] = (
     ("imagestores", "listImageStores", {}, "list"),
     ("templates", "listTemplates", {"templatefilter": "all", "details": "all"}, "list"),
     ("isos", "listIsos", {"isofilter": "all"}, "list"),
+    ("clusters", "listClusters", {}, "list"),
 )
 CODES = (
     Code(
@@ -62,10 +66,10 @@ CODES = (
         "match its algorithm cannot be seen",
     ),
     Code(
-        code="TEMPLATE_SYNC_NOT_PROVABLE",
+        code="TEMPLATE_PLACEMENT_NOT_PROVABLE",
         severity=Severity.INFO,
-        meaning="API source: template sync completeness, storage selectors and direct-download certificates are "
-        "not judged",
+        meaning="API source: direct-download certificates are not judged; stores' creation times are not shown (no "
+        "sync grace); storage selectors could not be listed (before 4.19)",
     ),
 )
 METRIC = "download_pct"
@@ -83,7 +87,7 @@ def _at(text: str) -> datetime:
     return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
 
 
-def translate(data: Mapping[str, Any]) -> tuple[dict[str, Any], Ids, list[dict[str, Any]]]:
+def translate(data: Mapping[str, Any], max_missing: int = 500) -> tuple[dict[str, Any], Ids, list[dict[str, Any]]]:
     """The database-shaped evidence the rules judge; the ids; the copies whose size is not attributable
     to one store (several copies in the zone, the response without size)."""
     ids = Ids()
@@ -103,8 +107,8 @@ def translate(data: Mapping[str, Any]) -> tuple[dict[str, Any], Ids, list[dict[s
         "all_stores": stores,
         "problem_rows": problem_rows,
         "checksums": api_rows.checksum_rows(answers, ids),
-        "missing": [],
-        "heuristics": [],
+        "missing": api_rows.missing_rows(answers, ids, stores, max_missing),
+        "heuristics": api_rows.heuristic_rows(answers, ids),
         "direct_templates": [{"n": 0}],
     }
     translated = {
@@ -119,7 +123,23 @@ def translate(data: Mapping[str, Any]) -> tuple[dict[str, Any], Ids, list[dict[s
 
 
 def collect(ctx: CheckContext[Any], db: Callable[[], RawEvidence], target_of: TargetOf) -> RawEvidence:
-    return cloudstack_api_source.collect(ctx, db, CALLS, extra=lambda data: _previous(ctx, data, target_of))
+    return cloudstack_api_source.collect(
+        ctx, db, CALLS, extra=lambda data: _previous(ctx, data, target_of), more=_selectors
+    )
+
+
+def _selectors(api: CloudStackApi, data: dict[str, Any]) -> None:
+    """Storage selectors, per zone (``zoneid`` is required; the command exists from 4.19 — before, or for a
+    key that may not call it, the refusal is kept and said in TEMPLATE_PLACEMENT_NOT_PROVABLE)."""
+    data["calls"]["selectors"] = "listSecondaryStorageSelectors zoneid=<each zone>"
+    for zone in api_rows.items(data["answers"], "zones"):
+        try:
+            data["answers"][f"selectors:{zone.get('id')}"] = api.list(
+                "listSecondaryStorageSelectors", zoneid=zone["id"]
+            )
+        except (NotPermitted, ProtocolError) as exc:
+            data["answers"]["selectors_error"] = str(exc)
+            return
 
 
 def _previous(ctx: CheckContext[Any], data: dict[str, Any], target_of: TargetOf) -> None:
@@ -166,7 +186,7 @@ def _unchanged_since(points: list[Mapping[str, Any]], pct: int | None) -> tuple[
 def evaluate(data: Mapping[str, Any], params: Any, evaluate: Evaluate, target_of: TargetOf) -> Iterator[Finding]:
     """The templates findings from API answers (``data`` as :func:`collect` stored it), judged by the
     templates check's ``evaluate`` on the translated rows."""
-    translated, ids, unattributed = translate(data)
+    translated, ids, unattributed = translate(data, params.max_missing)
     now = _now(data)
     previous = data.get("previous") or {}
     observations: dict[str, tuple[Mapping[str, Any], str | None, Mapping[str, Any] | None]] = {}
@@ -297,13 +317,24 @@ def _gaps(data: Mapping[str, Any], translated: Mapping[str, Any]) -> Iterator[Fi
             "which drops the prefix; digests that are not hexadecimal, of no known length or upper-case are judged.",
             data,
         )
-    yield cloudstack_api_source.not_provable(
-        NAME,
-        "TEMPLATE_SYNC_NOT_PROVABLE",
-        target,
-        "template copies missing from a store (template sync), storage selectors and direct-download certificates "
-        "are not judged through the API",
-        "These need the zones' hypervisors (clusters), each store's creation time, the selectors' rules and the "
-        "certificates' host map; csdiag reads them from the database only.",
-        data,
-    )
+    gaps = []
+    answers = data["answers"]
+    if any(t.get("directdownload") and t.get("hypervisor") == "KVM" for t in api_rows.items(answers, "templates")):
+        gaps.append("direct-download certificates are not judged (the API shows their validity as text only)")
+    if translated["results"]["missing"]:
+        gaps.append(
+            "the stores' creation times are not shown: a missing copy is WARN even on a store added within "
+            "sync_grace_minutes"
+        )
+    if answers.get("selectors_error"):
+        gaps.append(f"storage selectors could not be listed ({answers['selectors_error']})")
+    if gaps:
+        yield cloudstack_api_source.not_provable(
+            NAME,
+            "TEMPLATE_PLACEMENT_NOT_PROVABLE",
+            target,
+            "through the API: " + "; ".join(gaps),
+            "The database holds direct_download_certificate with the PEM and its host map, image_store.created "
+            "and the heuristics table; the API does not show them in this form.",
+            data,
+        )

@@ -97,10 +97,12 @@ def collect(
     db: Callable[[], RawEvidence],
     calls: tuple[Call, ...],
     extra: Callable[[dict[str, Any]], None] | None = None,
+    more: Callable[[cloudstack_api.CloudStackApi, dict[str, Any]], None] | None = None,
 ) -> RawEvidence:
     """The database collector ``db`` or, when the API is the source, the answers of ``calls``.
 
-    ``extra(data)`` may add check-specific evidence after the answers (e.g. earlier observations).
+    ``more(api, data)`` may make calls that depend on earlier answers (per zone); ``extra(data)`` may add
+    check-specific evidence after the answers (e.g. earlier observations).
     """
     if not use_api(ctx):
         return db()
@@ -119,6 +121,9 @@ def collect(
         api = cloudstack_api.CloudStackApi(settings, time.monotonic() + ctx.remaining())
         for name, command, params, kind in calls:
             data["answers"][name] = api.list(command, **params) if kind == "list" else api.call(command, **params)
+        if more is not None:
+            name = "more"
+            more(api, data)
         data["observed_utc"] = datetime.now(UTC).replace(tzinfo=None).isoformat(timespec="seconds")
         data["page_size"] = api.page_size
     except SourceError as exc:

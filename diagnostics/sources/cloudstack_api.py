@@ -231,6 +231,7 @@ CALLS_USED = (
     "listHosts",
     "listTemplates",
     "listIsos",
+    "listClusters",
     "listCapacity",
     "listConfigurations",
     "listManagementServers",

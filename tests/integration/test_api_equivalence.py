@@ -35,8 +35,9 @@ ABOVE_INFO = {"WARN", "CRIT", "UNKNOWN"}
 
 # Findings only the API run gives: what it says it cannot prove (each an INFO, never a silent pass).
 ONLY_API = {
-    # template sync, storage selectors and direct-download certificates are judged from the database only
-    "TEMPLATE_SYNC_NOT_PROVABLE",
+    # direct-download certificates (validity shown as text only), store creation times (no sync grace),
+    # storage selectors before 4.19 (no such command)
+    "TEMPLATE_PLACEMENT_NOT_PROVABLE",
     # the API shows checksums without their {ALG} prefix (DigestHelper.getHashValueFromChecksumValue)
     "TEMPLATE_CHECKSUM_NOT_PROVABLE",
     # a download in progress seen for the first time: no last_updated in the API, a second observation decides
@@ -52,8 +53,6 @@ ONLY_DB = {
     # the database knows last_updated; the API run needs an earlier observation (history store) first
     "TEMPLATE_DOWNLOAD_STALLED": "first observation through the API",
     "TEMPLATE_INSTALL_STUCK": "first observation through the API",
-    # template sync needs clusters and store creation times (not read through the API)
-    "TEMPLATE_SYNC_INCOMPLETE": "not judged through the API",
     # a digest whose length does not match its {ALG} prefix: the prefix is not shown
     "TEMPLATE_CHECKSUM_INVALID": "prefix not shown",
 }
@@ -113,6 +112,7 @@ def run(cfg: Settings, checks: tuple[Check[Any], ...] = CHECKS) -> list[Any]:
 def publish(site: Site, standin: StandIn) -> None:
     """The stand-in answers what CloudStack renders from the site's rows now."""
     standin.capabilities, standin.lists = csapi_scenario.answers(site)
+    standin.absent = csapi_scenario.absent(site)
 
 
 def key_of(f: Any) -> tuple[str, str, str, str]:
@@ -127,7 +127,7 @@ def with_uuids(site: Site, findings: list[Any]) -> set[tuple[str, str, str, str]
         return f"{m[1]} {ids[m[1]].get(int(m[2]), m[2])}"
 
     return {
-        (c, code, sev, re.sub(r"\b(template|store|zone|host) (\d+)\b", swap, t))
+        (c, code, sev, re.sub(r"\b(template|store|zone|host|selector) (\d+)\b", swap, t))
         for c, code, sev, t in map(key_of, findings)
     }
 
@@ -159,7 +159,7 @@ def test_healthy_install_is_equal_through_db_and_api(
     assert (only_db, only_api) == (set(), set())
     assert [key_of(f) for f in api_findings if f.severity.value in ABOVE_INFO] == []
     codes = {f.code for f in api_findings}
-    assert {"CLOUDSTACK_VERSION", "CLOUDSTACK_SETTINGS", "TEMPLATE_SYNC_NOT_PROVABLE"} <= codes
+    assert {"CLOUDSTACK_VERSION", "CLOUDSTACK_SETTINGS", "TEMPLATE_PLACEMENT_NOT_PROVABLE"} <= codes
     version = next(f for f in api_findings if f.code == "CLOUDSTACK_VERSION")
     assert CURRENT[esite.label] in version.summary  # type: ignore[attr-defined]
     assert version.evidence[0].source.endswith("API: listCapabilities")
@@ -322,7 +322,7 @@ def test_bundle_replay_from_the_answers_alone(esite: Site, standin: StandIn, end
         raw = check.collect(CheckContext(settings=cfg, params=params, deadline=time.monotonic() + 60))
         live = [key_of(f) for f in check.evaluate(raw, params)]
         stored = json.loads(json.dumps(raw.data))
-        assert stored["via"] == "api" and set(stored["answers"]) == {name for name, *_ in stored["calls"].items()}
+        assert stored["via"] == "api" and set(stored["calls"]) - {"selectors"} <= set(stored["answers"])
         standin.html_proxy = True  # the API is gone: nothing may be asked again
         assert [key_of(f) for f in check.evaluate(RawEvidence(data=stored), params)] == live
         standin.html_proxy = False
@@ -377,3 +377,47 @@ url = "sqlite:///{history}"
     second = report("r2")
     assert [(f["code"], f["severity"]) for f in second] == [("TEMPLATE_DOWNLOAD_STALLED", "CRIT")]
     assert "3.0 h" in second[0]["summary"]
+
+
+def test_read_only_store_selectors_and_a_new_store(
+    esite: Site, standin: StandIn, endpoint: str, tmp_path: Path
+) -> None:
+    """Placement through both: a read-only store with a download in progress, a selector naming it (4.19+),
+    a store template sync never filled, a young store (no sync grace through the API: the expected
+    difference is its severity)."""
+    ids = healthy(esite)
+    z = ids["zone"]
+    ro = esite.store(z, "kvm-zone-ro", readonly=1)
+    for tid in esite.builtin_ids("KVM"):
+        esite.ref(tid, ro, minutes_ago=3000)
+    t = esite.template("still-downloading")
+    esite.ref(t, ids["store"], minutes_ago=2000)
+    esite.ref(t, ro, download_state="DOWNLOAD_IN_PROGRESS", state="Creating", pct=70, size=0, physical_size=0,
+              error_str="70% Downloaded", minutes_ago=1)  # fmt: skip
+    if esite.columns("heuristics"):
+        ro_uuid = esite.value("SELECT uuid FROM image_store WHERE id = %s", ro)
+        esite.heuristic(z, f"secondaryStorages.filter(s => s.id == '{ro_uuid}')[0].id")
+    esite.store(z, "kvm-zone-nfs2", age_days=2)
+    only_db, only_api, api_findings = compare(esite, standin, endpoint, tmp_path)
+    assert (only_db, only_api) == (set(), set())
+    got = {f.target.split(" (")[0] for f in api_findings if f.code == "IMAGE_STORE_READ_ONLY_TARGET"}
+    assert len(got) == (2 if esite.columns("heuristics") else 1)
+    sync = [f for f in api_findings if f.code == "TEMPLATE_SYNC_INCOMPLETE"]
+    assert sync and all("kvm-zone-nfs2" in f.target for f in sync)
+    # a storage selector in the zone may direct templates elsewhere: INFO through both sources
+    assert {f.severity.value for f in sync} == ({"INFO"} if esite.columns("heuristics") else {"WARN"})
+    gaps = next(f for f in api_findings if f.code == "TEMPLATE_PLACEMENT_NOT_PROVABLE")
+    assert "creation times" in gaps.summary
+    assert ("selectors could not be listed" in gaps.summary) == (not esite.columns("heuristics"))
+
+
+def test_a_young_store_is_warn_through_the_api(esite: Site, standin: StandIn, endpoint: str, tmp_path: Path) -> None:
+    """Expected difference: the API shows no store creation time, so a store added 10 minutes ago (INFO from
+    the database: template sync may still run) is WARN through the API, and the gap is said."""
+    ids = healthy(esite)
+    esite.store(ids["zone"], "kvm-zone-new", age_days=10 / 1440)
+    publish(esite, standin)
+    db = {(f.code, f.severity.value) for f in run(settings(esite, endpoint, tmp_path, "db"), (templates.CHECK,))}
+    api = {(f.code, f.severity.value) for f in run(settings(esite, endpoint, tmp_path, "api"), (templates.CHECK,))}
+    assert ("TEMPLATE_SYNC_INCOMPLETE", "INFO") in db and ("TEMPLATE_SYNC_INCOMPLETE", "WARN") not in db
+    assert ("TEMPLATE_SYNC_INCOMPLETE", "WARN") in api and ("TEMPLATE_PLACEMENT_NOT_PROVABLE", "INFO") in api

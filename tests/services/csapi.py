@@ -52,6 +52,7 @@ LIST_ITEMS = {
     "listTemplates": "template",
     "listIsos": "iso",  # ListIsosCmd: IsoResponse is a TemplateResponse rendered by TemplateJoinDaoImpl.newIsoResponse
     "listCapacity": "capacity",
+    "listClusters": "cluster",  # ClusterResponse
     "listConfigurations": "configuration",
     "listManagementServers": "managementserver",
     "listAlerts": "alert",
@@ -96,6 +97,7 @@ class StandIn:
     job_never_ends: bool = False
     html_proxy: bool = False  # answer every request with a proxy's HTML page
     runner: Runner | None = None
+    absent: set[str] = field(default_factory=set)  # commands this version does not have (432, as CloudStack)
     requests: list[dict[str, str]] = field(default_factory=list)
     jobs: dict[str, dict[str, Any]] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -132,7 +134,7 @@ class _Handler(BaseHTTPRequestHandler):
         command = params.get("command", "")
         try:
             key = self._verify(params)
-            if key.allowed is not None and command not in key.allowed | _EVERY_USER:
+            if command in st.absent or (key.allowed is not None and command not in key.allowed | _EVERY_USER):
                 raise _Refused(
                     432,
                     f"The API [{command}] does not exist or is not available for the account admin.",

@@ -19,6 +19,9 @@ Where each answer comes from, in CloudStack at b0601e5478 (prashanthr2/cloudstac
   ``template_store_ref`` row of that zone (here: the first by id); ``downloaddetails`` per store of the zone
   from ``TemplateDataStoreDao.listByTemplateNotBypassed``; ``checksum`` without its ``{ALG}`` prefix
   (``DigestHelper.getHashValueFromChecksumValue``).
+- ``listClusters`` — ``ClusterResponse`` (``zoneid``, ``hypervisortype``).
+- ``listSecondaryStorageSelectors`` (4.19+, ``zoneid`` required) — ``SecondaryStorageHeuristicsResponse``
+  (``id``, ``name``, ``zoneid``, ``type``, ``heuristicrule``); absent on a schema without ``heuristics``.
 - ``listConfigurations`` — ``ConfigurationResponse`` (``name``, ``value``, ``defaultvalue``, ``category``);
   the stand-in drops the Hidden category as ``searchForConfigurations`` does.
 """
@@ -234,9 +237,44 @@ def configurations(site: Site) -> list[dict[str, Any]]:
     ]
 
 
+def clusters(site: Site) -> list[dict[str, Any]]:
+    return [
+        {"id": c["uuid"], "name": c["name"], "zoneid": c["zone_uuid"], "hypervisortype": c["hypervisor_type"]}
+        for c in _rows(
+            site,
+            "SELECT c.*, z.uuid AS zone_uuid FROM cluster c JOIN data_center z ON z.id = c.data_center_id "
+            "WHERE c.removed IS NULL ORDER BY c.id",
+        )
+    ]
+
+
+def selectors(site: Site) -> list[dict[str, Any]] | None:
+    """The storage selectors, or None when this version has none (no ``heuristics`` table)."""
+    if not site.columns("heuristics"):
+        return None
+    return [
+        {
+            "id": h["uuid"],
+            "name": h["name"],
+            "zoneid": h["zone_uuid"],
+            "type": h["type"],
+            "heuristicrule": h["heuristic_rule"],
+        }
+        for h in _rows(
+            site,
+            "SELECT h.*, z.uuid AS zone_uuid FROM heuristics h JOIN data_center z ON z.id = h.zone_id "
+            "WHERE h.removed IS NULL ORDER BY h.id",
+        )
+    ]
+
+
 def answers(site: Site) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]]:
-    """(listCapabilities' capability, the stand-in's lists) for the site as it is now."""
+    """(listCapabilities' capability, the stand-in's lists) for the site as it is now; a version without
+    storage selectors has no ``listSecondaryStorageSelectors`` list (:func:`absent`)."""
+    heuristics = selectors(site)
     return capabilities(site), {
+        "listClusters": clusters(site),
+        **({"listSecondaryStorageSelectors": heuristics} if heuristics is not None else {}),
         "listZones": zones(site),
         "listImageStores": image_stores(site),
         "listSystemVms": system_vms(site),
@@ -250,4 +288,11 @@ def answers(site: Site) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]
 def uuids(site: Site) -> dict[str, dict[int, str]]:
     """Numeric id → uuid per kind, to compare the database's targets with the API's."""
     tables = {"zone": "data_center", "store": "image_store", "template": "vm_template", "host": "host"}
+    if site.columns("heuristics"):
+        tables["selector"] = "heuristics"
     return {kind: {r["id"]: r["uuid"] for r in _rows(site, f"SELECT id, uuid FROM {t}")} for kind, t in tables.items()}
+
+
+def absent(site: Site) -> set[str]:
+    """Commands the site's CloudStack version does not have."""
+    return set() if site.columns("heuristics") else {"listSecondaryStorageSelectors"}
