@@ -27,15 +27,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 from checks import template_sync
 from diagnostics import api_inventory
 
 API_ROW = "n/a (API)"
-_LABEL = re.compile(r"\b(template|store|zone|host|selector) (\d+)\b")
+_LABEL = re.compile(r"\b(template|store|zone|host|selector|certificate) (\d+)\b")
 ERROR_STATES = ("DOWNLOAD_ERROR", "ABANDONED", "UPLOAD_ERROR")
 _PROBLEM_STATES = ("DOWNLOAD_IN_PROGRESS", *ERROR_STATES)
+_NO_ERROR_TEXT = ("Processing", "Active", "Inactive")
 
 
 class Ids:
@@ -195,7 +197,9 @@ def copy_row(
     response's status and sizes are this copy's (the only one in its zone)."""
     state = str(d.get("downloadState") or "")
     status = str(t.get("status") or "")
-    error = status if state in ERROR_STATES and attributable else ""
+    # getTemplateStatus shows error_str for a failed copy — or, with none, "Processing" (4.22.1+) or the
+    # template's state ("Active", before): those are no error text.
+    error = status if state in ERROR_STATES and attributable and status not in _NO_ERROR_TEXT else ""
     return {
         "ref_id": API_ROW,
         "store_id": store["id"],
@@ -339,3 +343,69 @@ def missing_rows(
             if len(out) > limit:
                 return out
     return out
+
+
+# DirectDownloadCertificateResponse.validity: String.format("From: [%s] - To: [%s]", notBefore, notAfter) with
+# java.util.Date.toString() — "EEE MMM dd HH:mm:ss zzz yyyy" in the management server's time zone
+# (ApiResponseHelper.handleCertificateResponse at b0601e5478). The zone's name is not an offset: it is read
+# as UTC, off by hours at most (expiry is judged in days).
+_VALIDITY_TO = re.compile(r"To: \[\w{3} (\w{3} \d{1,2} \d{2}:\d{2}:\d{2}) \S+ (\d{4})\]")
+
+
+def not_after(validity: Any) -> str | None:
+    m = _VALIDITY_TO.search(str(validity or ""))
+    if not m:
+        return None
+    try:
+        return datetime.strptime(f"{m[1]} {m[2]}", "%b %d %H:%M:%S %Y").replace(tzinfo=UTC).isoformat()
+    except ValueError:
+        return None
+
+
+def certificate_rows(answers: Mapping[str, Any], ids: Ids) -> dict[str, list[dict[str, Any]]]:
+    """``certificates``, ``cert_hosts`` and ``kvm_hosts`` rows (templates' direct-download queries) from
+    listTemplateDirectDownloadCertificates listhosts=true (``DirectDownloadCertificateResponse`` ``id``/
+    ``alias``/``zoneid``/``hypervisor``/``subject``/``validity``/``hostsmap`` of ``hostid``/``status``
+    UPLOADED|REVOKED) and listHosts type=Routing hypervisor=KVM (``HostResponse`` ``state``)."""
+    certificates, cert_hosts = [], []
+    for c in items(answers, "certificates"):
+        cid = ids.of("certificate", c.get("id"))
+        certificates.append(
+            {
+                "id": cid,
+                "uuid": c.get("id"),
+                "alias": c.get("alias"),
+                "hypervisor_type": c.get("hypervisor"),
+                "zone_id": ids.of("zone", c.get("zoneid")),
+                "subject": c.get("subject"),
+                "validity": c.get("validity"),
+                "not_after": not_after(c.get("validity")),
+            }
+        )
+        cert_hosts += [
+            {"certificate_id": cid, "host_id": ids.of("host", m.get("hostid")), "revoked": m.get("status") == "REVOKED"}
+            for m in c.get("hostsmap") or ()
+            if isinstance(m, Mapping) and m.get("hostid")
+        ]
+    kvm_hosts = [
+        {
+            "id": ids.of("host", h.get("id")),
+            "name": h.get("name"),
+            "zone_id": ids.of("zone", h.get("zoneid")),
+            "status": "Up",
+        }
+        for h in items(answers, "kvm_hosts")
+        if h.get("state") == "Up" and h.get("hypervisor", "KVM") == "KVM" and h.get("type", "Routing") == "Routing"
+    ]
+    return {"certificates": certificates, "cert_hosts": cert_hosts, "kvm_hosts": kvm_hosts}
+
+
+def direct_templates(answers: Mapping[str, Any]) -> int:
+    """KVM direct-download templates (templates.DIRECT_TEMPLATES_SQL)."""
+    return len(
+        {
+            str(t.get("id"))
+            for t in items(answers, "templates")
+            if t.get("directdownload") and t.get("hypervisor") == "KVM"
+        }
+    )

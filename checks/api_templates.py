@@ -17,9 +17,9 @@ TEMPLATE_DOWNLOAD_OBSERVED. Only recorded runs leave points: ``csdiag report``, 
 
 Other gaps (stated in findings): the error text is the response's ``status`` (error_str trimmed, of one
 copy per zone); size and physical size of one copy per zone; checksums lose their ``{ALG}`` prefix;
-``vm_template.state`` is not shown (an inactive public template counts for template sync); direct-download
-certificates are not judged, a store's age is unknown (no sync grace), storage selectors
-before 4.19 cannot be listed.
+``vm_template.state`` is not shown (an inactive public template counts for template sync); a direct-download
+certificate's expiry is read from its validity text (to the day), a store's age is unknown (no sync grace),
+storage selectors before 4.19 cannot be listed.
 """
 
 from __future__ import annotations
@@ -45,6 +45,8 @@ CALLS: tuple[cloudstack_api_source.Call, ...] = (
     ("templates", "listTemplates", {"templatefilter": "all", "details": "all"}, "list"),
     ("isos", "listIsos", {"isofilter": "all"}, "list"),
     ("clusters", "listClusters", {}, "list"),
+    ("certificates", "listTemplateDirectDownloadCertificates", {"listhosts": "true"}, "list"),
+    ("kvm_hosts", "listHosts", {"type": "Routing", "hypervisor": "KVM"}, "list"),
 )
 CODES = (
     Code(
@@ -68,8 +70,8 @@ CODES = (
     Code(
         code="TEMPLATE_PLACEMENT_NOT_PROVABLE",
         severity=Severity.INFO,
-        meaning="API source: direct-download certificates are not judged; stores' creation times are not shown (no "
-        "sync grace); storage selectors could not be listed (before 4.19)",
+        meaning="API source: certificates' expiry read from the validity text (to the day); stores' creation times "
+        "are not shown (no sync grace); storage selectors could not be listed (before 4.19)",
     ),
 )
 METRIC = "download_pct"
@@ -109,7 +111,8 @@ def translate(data: Mapping[str, Any], max_missing: int = 500) -> tuple[dict[str
         "checksums": api_rows.checksum_rows(answers, ids),
         "missing": api_rows.missing_rows(answers, ids, stores, max_missing),
         "heuristics": api_rows.heuristic_rows(answers, ids),
-        "direct_templates": [{"n": 0}],
+        "direct_templates": [{"n": api_rows.direct_templates(answers)}],
+        **api_rows.certificate_rows(answers, ids),
     }
     translated = {
         "configured": True,
@@ -319,8 +322,11 @@ def _gaps(data: Mapping[str, Any], translated: Mapping[str, Any]) -> Iterator[Fi
         )
     gaps = []
     answers = data["answers"]
-    if any(t.get("directdownload") and t.get("hypervisor") == "KVM" for t in api_rows.items(answers, "templates")):
-        gaps.append("direct-download certificates are not judged (the API shows their validity as text only)")
+    if api_rows.direct_templates(answers) and api_rows.items(answers, "certificates"):
+        gaps.append(
+            "direct-download certificates expire on the day their validity text names (read as UTC: the "
+            "management server writes its own time zone's name)"
+        )
     if translated["results"]["missing"]:
         gaps.append(
             "the stores' creation times are not shown: a missing copy is WARN even on a store added within "
@@ -334,7 +340,7 @@ def _gaps(data: Mapping[str, Any], translated: Mapping[str, Any]) -> Iterator[Fi
             "TEMPLATE_PLACEMENT_NOT_PROVABLE",
             target,
             "through the API: " + "; ".join(gaps),
-            "The database holds direct_download_certificate with the PEM and its host map, image_store.created "
-            "and the heuristics table; the API does not show them in this form.",
+            "The database holds each certificate's PEM, image_store.created and the heuristics table; the API shows "
+            "a certificate's validity as Date.toString() text, no store creation time, and selectors from 4.19.",
             data,
         )

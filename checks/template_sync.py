@@ -123,6 +123,16 @@ def read_certificate(pem: str) -> CertInfo:
     return CertInfo(subject=cert.subject.rfc4514_string(), not_after=cert.not_valid_after_utc.astimezone(UTC))
 
 
+def certificate_info(row: Mapping[str, Any]) -> CertInfo:
+    """From the PEM of a database row, or from what the API shows instead (``subject``, ``not_after`` read
+    from ``validity`` by checks/api_rows.py)."""
+    if "certificate" not in row and "not_after" in row:
+        if not row["not_after"]:
+            return CertInfo(subject="?", not_after=None, error=f"validity {row.get('validity')!r} not readable")
+        return CertInfo(subject=str(row.get("subject") or "?"), not_after=datetime.fromisoformat(row["not_after"]))
+    return read_certificate(str(row.get("certificate") or ""))
+
+
 def heuristic_store_refs(rule: str) -> list[str]:
     """The store uuids and quoted names a storage-selector rule mentions."""
     found = [m[1] for m in _QUOTED.findall(rule or "")]
@@ -223,7 +233,7 @@ def _certificates(check: str, data: Mapping[str, Any], now: datetime, warn_days:
     for c in results.get("certificates", []):
         if str(c.get("hypervisor_type") or "KVM") != "KVM":
             continue
-        info = read_certificate(str(c.get("certificate") or ""))
+        info = certificate_info(c)
         label = f'direct-download certificate {c["id"]} "{c["alias"]}" (zone {c["zone_id"]})'
         shown = {k: v for k, v in c.items() if k != "certificate"}  # the PEM is public, but long: not repeated
         ev = cloudstack_db.row_evidence(

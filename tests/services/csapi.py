@@ -195,7 +195,9 @@ class _Handler(BaseHTTPRequestHandler):
             name = params.get("name", "").lower()
             return [r for r in rows if name in str(r.get("name", "")).lower() and r.get("category") != "Hidden"]
         keep = {
-            k: v for k, v in params.items() if k in ("systemvmtype", "type", "name", "zoneid", "id", "templatetype")
+            k: v
+            for k, v in params.items()
+            if k in ("systemvmtype", "type", "name", "zoneid", "id", "templatetype", "hypervisor")
         }
         return [r for r in rows if all(str(r.get(k, "")).lower() == v.lower() for k, v in keep.items())]
 

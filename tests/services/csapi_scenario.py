@@ -22,6 +22,9 @@ Where each answer comes from, in CloudStack at b0601e5478 (prashanthr2/cloudstac
 - ``listClusters`` — ``ClusterResponse`` (``zoneid``, ``hypervisortype``).
 - ``listSecondaryStorageSelectors`` (4.19+, ``zoneid`` required) — ``SecondaryStorageHeuristicsResponse``
   (``id``, ``name``, ``zoneid``, ``type``, ``heuristicrule``); absent on a schema without ``heuristics``.
+- ``listTemplateDirectDownloadCertificates listhosts=true`` — ``ApiResponseHelper.createDirectDownloadCertificateResponse``
+  (``validity`` = ``"From: [%s] - To: [%s]"`` of ``java.util.Date.toString()``, here in UTC; ``hostsmap`` of
+  ``hostid``/``hostname``/``status`` UPLOADED or REVOKED).
 - ``listConfigurations`` — ``ConfigurationResponse`` (``name``, ``value``, ``defaultvalue``, ``category``);
   the stand-in drops the Hidden category as ``searchForConfigurations`` does.
 """
@@ -103,6 +106,62 @@ def image_stores(site: Site) -> list[dict[str, Any]]:
 
 def _ms_uuids(site: Site) -> dict[Any, str]:
     return {m["msid"]: m["uuid"] for m in _rows(site, "SELECT msid, uuid FROM mshost")}
+
+
+def kvm_hosts(site: Site) -> list[dict[str, Any]]:
+    return [
+        {"id": h["uuid"], "name": h["name"], "type": "Routing", "hypervisor": h["hypervisor_type"],
+         "state": h["status"], "zoneid": h["zone_uuid"]}
+        for h in _rows(
+            site,
+            "SELECT h.*, z.uuid AS zone_uuid FROM host h JOIN data_center z ON z.id = h.data_center_id "
+            "WHERE h.type = 'Routing' AND h.removed IS NULL ORDER BY h.id",
+        )
+    ]  # fmt: skip
+
+
+def _java_date(at: Any) -> str:
+    return f"{at:%a %b %d %H:%M:%S} UTC {at:%Y}"
+
+
+def certificates(site: Site) -> list[dict[str, Any]]:
+    from cryptography import x509
+
+    if not site.columns("direct_download_certificate"):
+        return []
+    hosts: dict[int, list[dict[str, Any]]] = {}
+    for m in _rows(
+        site,
+        "SELECT m.certificate_id, m.revoked, h.uuid, h.name FROM direct_download_certificate_host_map m "
+        "JOIN host h ON h.id = m.host_id",
+    ):
+        status = "REVOKED" if m["revoked"] else "UPLOADED"
+        hosts.setdefault(m["certificate_id"], []).append({"hostid": m["uuid"], "hostname": m["name"], "status": status})
+    out = []
+    for c in _rows(
+        site,
+        "SELECT c.*, z.uuid AS zone_uuid, z.name AS zone_name FROM direct_download_certificate c "
+        "JOIN data_center z ON z.id = c.zone_id ORDER BY c.id",
+    ):
+        pem = (
+            c["certificate"]
+            if "BEGIN" in c["certificate"]
+            else f"-----BEGIN CERTIFICATE-----\n{c['certificate']}\n-----END CERTIFICATE-----\n"
+        )
+        cert = x509.load_pem_x509_certificate(pem.encode())
+        out.append(
+            {
+                "id": c["uuid"],
+                "alias": c["alias"],
+                "zoneid": c["zone_uuid"],
+                "zonename": c["zone_name"],
+                "hypervisor": c["hypervisor_type"],
+                "subject": cert.subject.rfc4514_string(),
+                "validity": f"From: [{_java_date(cert.not_valid_before_utc)}] - To: [{_java_date(cert.not_valid_after_utc)}]",
+                "hostsmap": hosts.get(c["id"], []),
+            }
+        )
+    return out
 
 
 def ssvm_hosts(site: Site) -> list[dict[str, Any]]:
@@ -278,7 +337,8 @@ def answers(site: Site) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]
         "listZones": zones(site),
         "listImageStores": image_stores(site),
         "listSystemVms": system_vms(site),
-        "listHosts": ssvm_hosts(site),
+        "listHosts": ssvm_hosts(site) + kvm_hosts(site),
+        "listTemplateDirectDownloadCertificates": certificates(site),
         "listTemplates": list(_template_responses(site, iso=False)),
         "listIsos": list(_template_responses(site, iso=True)),
         "listConfigurations": configurations(site),
@@ -288,6 +348,8 @@ def answers(site: Site) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]]]
 def uuids(site: Site) -> dict[str, dict[int, str]]:
     """Numeric id → uuid per kind, to compare the database's targets with the API's."""
     tables = {"zone": "data_center", "store": "image_store", "template": "vm_template", "host": "host"}
+    if site.columns("direct_download_certificate"):
+        tables["certificate"] = "direct_download_certificate"
     if site.columns("heuristics"):
         tables["selector"] = "heuristics"
     return {kind: {r["id"]: r["uuid"] for r in _rows(site, f"SELECT id, uuid FROM {t}")} for kind, t in tables.items()}
