@@ -26,7 +26,7 @@ from tests.integration.test_real_schemas import CHECKSUM_ERROR, CURRENT, _site, 
 from tests.services import csapi_scenario
 from tests.services.cloudstack_site import Site
 from tests.services.csapi import Key, StandIn, api_server
-from tests.services.mariadb import READER_PASSWORD, READER_USER
+from tests.services.mariadb import READER_PASSWORD, READER_USER, VERSIONS
 
 pytestmark = pytest.mark.integration
 KEY, SECRET = "csdiag-admin", "s3cret-of-the-admin-key"
@@ -60,6 +60,12 @@ ONLY_DB = {
 
 @pytest.fixture(params=("4.18", "main"))
 def esite(request: pytest.FixtureRequest, mariadb: Any) -> Site:
+    return _site(mariadb, request.param)
+
+
+@pytest.fixture(params=VERSIONS)
+def vsite(request: pytest.FixtureRequest, mariadb: Any) -> Site:
+    """Every recorded schema, for the healthy and the broken install."""
     return _site(mariadb, request.param)
 
 
@@ -152,42 +158,42 @@ def compare(site: Site, standin: StandIn, endpoint: str, tmp_path: Path) -> tupl
 
 
 def test_healthy_install_is_equal_through_db_and_api(
-    esite: Site, standin: StandIn, endpoint: str, tmp_path: Path
+    vsite: Site, standin: StandIn, endpoint: str, tmp_path: Path
 ) -> None:
-    healthy(esite)
-    only_db, only_api, api_findings = compare(esite, standin, endpoint, tmp_path)
+    healthy(vsite)
+    only_db, only_api, api_findings = compare(vsite, standin, endpoint, tmp_path)
     assert (only_db, only_api) == (set(), set())
     assert [key_of(f) for f in api_findings if f.severity.value in ABOVE_INFO] == []
     codes = {f.code for f in api_findings}
     assert {"CLOUDSTACK_VERSION", "CLOUDSTACK_SETTINGS", "TEMPLATE_CHECKSUM_NOT_PROVABLE"} <= codes
     # 4.18 has no storage selectors (listSecondaryStorageSelectors is absent): said, not passed silently
-    assert ("TEMPLATE_PLACEMENT_NOT_PROVABLE" in codes) == (not esite.columns("heuristics"))
+    assert ("TEMPLATE_PLACEMENT_NOT_PROVABLE" in codes) == (not vsite.columns("heuristics"))
     version = next(f for f in api_findings if f.code == "CLOUDSTACK_VERSION")
-    assert CURRENT[esite.label] in version.summary  # type: ignore[attr-defined]
+    assert CURRENT[vsite.label] in version.summary  # type: ignore[attr-defined]
     assert version.evidence[0].source.endswith("API: listCapabilities")
 
 
 def test_broken_install_is_equal_through_db_and_api(
-    esite: Site, standin: StandIn, endpoint: str, tmp_path: Path
+    vsite: Site, standin: StandIn, endpoint: str, tmp_path: Path
 ) -> None:
-    ids = healthy(esite)
+    ids = healthy(vsite)
     store = ids["store"]
-    stalled = esite.stalled(store, "ubuntu-24.04", pct=40, minutes_ago=180)
-    failed = esite.template("rocky-9")
-    esite.ref(failed, store, download_state="DOWNLOAD_ERROR", state="Allocated", pct=100, size=0, physical_size=0,
+    stalled = vsite.stalled(store, "ubuntu-24.04", pct=40, minutes_ago=180)
+    failed = vsite.template("rocky-9")
+    vsite.ref(failed, store, download_state="DOWNLOAD_ERROR", state="Allocated", pct=100, size=0, physical_size=0,
               error_str=CHECKSUM_ERROR, minutes_ago=30)  # fmt: skip
-    zero = esite.template("size-zero")
-    esite.ref(zero, store, size=0, physical_size=0)
-    upper = esite.template("upper-case", checksum="{SHA-256}" + "AB" * 32)
-    esite.ref(upper, store)
-    empty = esite.zone("no-ssvm-zone")
-    alert = esite.zone("alert-zone")
-    esite.store(alert, "alert-nfs")
-    esite.ssvm(alert, "s-2-VM", agent_status="Alert", template_id=ids["sysvm"], agent_version=CURRENT[esite.label])  # type: ignore[attr-defined]
-    old = esite.zone("old-zone")
-    esite.store(old, "old-nfs")
-    esite.ssvm(old, "s-3-VM", template_id=esite.system_template("4.16.0"), agent_version="4.16.0.0")
-    only_db, only_api, api_findings = compare(esite, standin, endpoint, tmp_path)
+    zero = vsite.template("size-zero")
+    vsite.ref(zero, store, size=0, physical_size=0)
+    upper = vsite.template("upper-case", checksum="{SHA-256}" + "AB" * 32)
+    vsite.ref(upper, store)
+    empty = vsite.zone("no-ssvm-zone")
+    alert = vsite.zone("alert-zone")
+    vsite.store(alert, "alert-nfs")
+    vsite.ssvm(alert, "s-2-VM", agent_status="Alert", template_id=ids["sysvm"], agent_version=CURRENT[vsite.label])  # type: ignore[attr-defined]
+    old = vsite.zone("old-zone")
+    vsite.store(old, "old-nfs")
+    vsite.ssvm(old, "s-3-VM", template_id=vsite.system_template("4.16.0"), agent_version="4.16.0.0")
+    only_db, only_api, api_findings = compare(vsite, standin, endpoint, tmp_path)
     assert (only_db, only_api) == (set(), set())
     got = {(f.code, f.severity.value) for f in api_findings}
     assert {
@@ -199,7 +205,7 @@ def test_broken_install_is_equal_through_db_and_api(
         ("TEMPLATE_CHECKSUM_INVALID", "WARN"),
         ("TEMPLATE_STALL_NOT_PROVABLE", "INFO"),
     } <= got
-    uuids = csapi_scenario.uuids(esite)
+    uuids = csapi_scenario.uuids(vsite)
     error = next(f for f in api_findings if f.code == "TEMPLATE_DOWNLOAD_ERROR")
     assert (
         error.target == f'template {uuids["template"][failed]} "rocky-9" @ store {uuids["store"][store]} "kvm-zone-nfs"'
