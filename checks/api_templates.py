@@ -125,9 +125,35 @@ def translate(data: Mapping[str, Any], max_missing: int = 500) -> tuple[dict[str
     return translated, ids, unattributed
 
 
+# The TemplateResponse fields the translation reads (api_rows); the rest (details, OS type, owner …) is dropped.
+_TEMPLATE_FIELDS = frozenset(
+    [
+        "id",
+        "name",
+        "templatetype",
+        "format",
+        "hypervisor",
+        "ispublic",
+        "isfeatured",
+        "crossZones",
+        "directdownload",
+        "checksum",
+        "url",
+        "isready",
+        "status",
+        "size",
+        "physicalsize",
+        "zoneid",
+        "zonename",
+        "downloaddetails",
+    ]
+)
+KEEP = {"templates": _TEMPLATE_FIELDS, "isos": _TEMPLATE_FIELDS}
+
+
 def collect(ctx: CheckContext[Any], db: Callable[[], RawEvidence], target_of: TargetOf) -> RawEvidence:
     return cloudstack_api_source.collect(
-        ctx, db, CALLS, extra=lambda data: _previous(ctx, data, target_of), more=_selectors
+        ctx, db, CALLS, extra=lambda data: _previous(ctx, data, target_of), more=_selectors, keep=KEEP
     )
 
 

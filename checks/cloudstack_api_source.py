@@ -98,11 +98,14 @@ def collect(
     calls: tuple[Call, ...],
     extra: Callable[[dict[str, Any]], None] | None = None,
     more: Callable[[cloudstack_api.CloudStackApi, dict[str, Any]], None] | None = None,
+    keep: Mapping[str, frozenset[str]] | None = None,
 ) -> RawEvidence:
     """The database collector ``db`` or, when the API is the source, the answers of ``calls``.
 
     ``more(api, data)`` may make calls that depend on earlier answers (per zone); ``extra(data)`` may add
-    check-specific evidence after the answers (e.g. earlier observations).
+    check-specific evidence after the answers (e.g. earlier observations). ``keep`` names, per answer, the
+    fields of its items worth storing (memory and bundle size follow what the rules read, not the cloud's
+    details).
     """
     if not use_api(ctx):
         return db()
@@ -120,7 +123,10 @@ def collect(
     try:
         api = cloudstack_api.CloudStackApi(settings, time.monotonic() + ctx.remaining())
         for name, command, params, kind in calls:
-            data["answers"][name] = api.list(command, **params) if kind == "list" else api.call(command, **params)
+            answer: Any = api.list(command, **params) if kind == "list" else api.call(command, **params)
+            if keep and name in keep and isinstance(answer, list):
+                answer = [{k: v for k, v in item.items() if k in keep[name]} for item in answer]
+            data["answers"][name] = answer
         if more is not None:
             name = "more"
             more(api, data)

@@ -10,6 +10,7 @@ import os
 import re
 import sqlite3
 import time
+import tracemalloc
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -305,18 +306,28 @@ def test_page_size_100_and_10000_templates(esite: Site, standin: StandIn, endpoi
     healthy(esite)
     publish(esite, standin)
     base = standin.lists["listTemplates"][-1]
+    base["details"] = {f"key{i}": "v" * 40 for i in range(20)}  # details=all: what the evidence need not keep
     standin.lists["listTemplates"] += [
         {**base, "id": f"00000000-0000-4000-8000-{i:012d}", "name": f"bulk-{i}"} for i in range(10_000)
     ]
     standin.default_page_size = 100
+    cfg = settings(esite, endpoint, tmp_path, "api")
+    params = templates.TemplatesParams()
+    tracemalloc.start()
     started = time.monotonic()
-    findings = run(settings(esite, endpoint, tmp_path, "api"), (templates.CHECK,))
+    raw = templates.CHECK.collect(CheckContext(settings=cfg, params=params, deadline=time.monotonic() + 60))
+    findings = list(templates.CHECK.evaluate(raw, params))
     elapsed = time.monotonic() - started
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    stored = len(json.dumps(raw.data))
+    assert "details" not in raw.data["answers"]["templates"][-1]
     pages = sum(1 for r in standin.requests if r.get("command") == "listTemplates" and r.get("pagesize") == "100")
     assert pages >= 100
     assert [key_of(f) for f in findings if f.severity.value in ABOVE_INFO] == []
-    print(f"10,000 templates at page size 100: {pages} pages, {elapsed:.1f} s")
-    assert elapsed < 60
+    print(f"10,000 templates at page size 100: {pages} pages, {elapsed:.1f} s, peak {peak / 2**20:.0f} MiB, "
+          f"evidence {stored / 2**20:.1f} MiB")  # fmt: skip
+    assert elapsed < 60 and peak < 400 * 2**20 and stored < 20 * 2**20
 
 
 def test_bundle_replay_from_the_answers_alone(esite: Site, standin: StandIn, endpoint: str, tmp_path: Path) -> None:
