@@ -20,13 +20,13 @@ from __future__ import annotations
 import dataclasses
 import re
 import shlex
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from pydantic import Field
 
-from checks import cloudstack_db, storage_rules
+from checks import cloudstack_api_source, cloudstack_db, storage_api, storage_rules
 from checks.storage_rules import judge_target
 from diagnostics.check import Check, CheckContext, Code, Params, RawEvidence
 from diagnostics.config import Settings
@@ -90,7 +90,8 @@ CODES = (
         meaning="an NFSv4-only server: it answers NULL, capacity needs the mounted or ssvm mode",
     ),
     Code(code="NFS_STORE_SKIPPED", severity=Severity.INFO, meaning="an image store that is not NFS (S3, Swift)"),
-    *cloudstack_db.DB_CODES,
+    *storage_api.CODES,
+    *cloudstack_api_source.SOURCE_CODES,
 )
 LARGEST_TEMPLATE_SQL = (
     "SELECT r.store_id, r.template_id, t.name, t.unique_name, r.size FROM template_store_ref r "
@@ -199,7 +200,13 @@ def _probe_ssvm(
 def collect(ctx: CheckContext[StorageParams]) -> RawEvidence:
     settings, params = ctx.settings, ctx.params
     data: dict[str, Any] = {"configured": False}
-    if settings.cloudstack.database is not None:
+    if cloudstack_api_source.use_api(ctx):
+        data = dict(
+            cloudstack_api_source.collect(ctx, lambda: RawEvidence(data={}), storage_api.CALLS, storage_api.trim).data
+        )
+        if data.get("configured") and "error" not in data:
+            data["results"] = storage_api.results(data["answers"])
+    elif settings.cloudstack.database is not None:
         from diagnostics import inventory
 
         def plan(db: Any, columns: Mapping[str, set[str]]) -> dict[str, str]:
@@ -226,6 +233,8 @@ def collect(ctx: CheckContext[StorageParams]) -> RawEvidence:
             ).data
         )
     targets = _targets(settings, data.get("results") or {})
+    if data.get("via") == "api" and "answers" in data:
+        storage_api.relabel(targets, data["answers"])
     budget = ctx.timeout(params.probe_timeout_s * 3 + 30)
     live = [t for t in targets if not t.get("skipped")]
     with ThreadPoolExecutor(max_workers=8) as pool:
@@ -267,8 +276,12 @@ def _threshold(data: Mapping[str, Any], params: StorageParams) -> float:
 
 def evaluate(raw: RawEvidence, params: StorageParams) -> Iterator[Finding]:
     data = raw.data
-    if data.get("configured") and (problems := cloudstack_db.failures(NAME, data)) is not None:
+    if (data.get("configured") or data.get("via") == "api") and (
+        problems := cloudstack_api_source.failures(NAME, data)
+    ) is not None:
         yield from problems
+        if not data.get("targets"):
+            return
     threshold = _threshold(data, params)
     if not data.get("targets") and not data.get("configured"):
         yield Finding(
@@ -282,14 +295,18 @@ def evaluate(raw: RawEvidence, params: StorageParams) -> Iterator[Finding]:
         return
     for t in data.get("targets", []):
         # the database's store id (templates name it too), else the URL; the label for incident texts
-        m = re.match(r"store (\d+) ", t["store"] + " ")
+        # (the API names the store's and the zone's UUID, as the templates check does through it)
+        m = re.match(r"store (\S+) ", t["store"] + " ")
         subjects = {
             "store": m.group(1) if m else t["url"],
             "store_name": t["store"],
-            "zone": t.get("zone_id"),
+            "zone": t.get("zone_uuid") or t.get("zone_id"),
             "server": t.get("server"),
         }
-        for f in judge_target(t, threshold):
+        found: Iterable[Finding] = judge_target(t, threshold)
+        if "api_stats" in t:
+            found = storage_api.with_api_view(found, t, threshold, data.get("target", "API"))
+        for f in found:
             yield dataclasses.replace(f, subjects={k: str(v) for k, v in subjects.items() if v not in (None, "")})
 
 

@@ -62,10 +62,10 @@ def judge_target(t: Mapping[str, Any], threshold: float) -> Iterator[Finding]:
         probed |= bool(said)
         yield from said
     for m in t.get("mounted", []):
-        yield from _judge(t, "this host", m["path"], _from_mount(m), threshold)
+        yield from judge_vantage(t, "this host", m["path"], _from_mount(m), threshold)
     for s in t.get("ssvm", []):
         if not s.get("error"):
-            yield from _judge(t, s["vantage"], s["mount_path"], _from_ssvm(s), threshold)
+            yield from judge_vantage(t, s["vantage"], s["mount_path"], _from_ssvm(s), threshold)
     if not probed:
         reasons = "; ".join(
             [s["error"]["message"] for s in t.get("ssvm", []) if s.get("error")]
@@ -191,7 +191,7 @@ def _judge_protocol(
         else None,
     }
     extra = (Metric(name="rpc_null_ms", value=r["null_ms"], unit="ms"),) if "null_ms" in r else ()
-    yield from _judge(t, where, path, result, threshold, ev=ev, extra_metrics=extra)
+    yield from judge_vantage(t, where, path, result, threshold, ev=ev, extra_metrics=extra)
 
 
 def _from_mount(m: Mapping[str, Any]) -> dict[str, Any]:
@@ -219,7 +219,14 @@ def _from_ssvm(s: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _judge(
+def _state_word(r: Mapping[str, Any], write: Mapping[str, Any]) -> str:
+    """What the vantage point showed beyond the numbers: a write that succeeded, or no write tried."""
+    if r.get("api"):
+        return "as the SSVM last reported it, "
+    return "writable, " if write.get("ok") else "not write-probed, "
+
+
+def judge_vantage(
     t: Mapping[str, Any],
     where: str,
     path: str,
@@ -304,7 +311,7 @@ def _judge(
             code="NFS_OK",
             severity=Severity.INFO,
             target=target,
-            summary=f"{path} on {where}: writable, {iec_bytes(avail)} available ({ratio:.0%} used)",
+            summary=f"{path} on {where}: {_state_word(r, write)}{iec_bytes(avail)} available ({ratio:.0%} used)",
             evidence=ev,
             metrics=metrics,
         )
