@@ -24,10 +24,14 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 ## make demo: install, then triage the bundled demo evidence and write JSON, CSV and HTML to out/demo
+## (and its API-sourced part to out/demo-api)
 demo: $(VENV)/.installed
 	@rc=0; $(VENV)/bin/csdiag triage --bundle examples/demo-bundle --output out/demo || rc=$$?; \
 	  if [ $$rc -gt 3 ]; then exit $$rc; fi; \
 	  echo "demo: triage exit code $$rc (0 ok, 1 warn, 2 crit, 3 unknown); report: out/demo/report.html"
+	@rc=0; $(VENV)/bin/csdiag --quiet triage --bundle examples/demo-bundle-api --output out/demo-api || rc=$$?; \
+	  if [ $$rc -gt 3 ]; then exit $$rc; fi; \
+	  echo "demo (the same site through CloudStack's API, --source api): exit code $$rc; report: out/demo-api/report.html"
 
 ## make test: system packages (as root), virtualenv, ruff, mypy, the whole pytest suite
 test: system-deps $(VENV)/.installed-test lint typecheck

@@ -255,9 +255,37 @@ def main(out: Path) -> None:
             add_storage(out, Path(tmp))
             add_images(out, Path(tmp), server, site, env)
             add_optics(out, Path(tmp))
+            add_api(out.with_name(out.name + "-api"), site, Path(tmp))
     finally:
         shutil.rmtree(DEMO, ignore_errors=True)
     print(f"demo bundle recorded in {out}")
+
+
+def add_api(out: Path, site: Site, tmp: Path) -> None:
+    """The API-sourced part: the same seeded site, as CloudStack's API renders it (tests/services/
+    csapi_scenario.py), collected with ``--source api`` into its own bundle. Only the checks that read
+    CloudStack itself: mtu and reach through runDiagnostics would probe the seeded (made-up and real)
+    template hosts, and storage would probe the seeded stores' NFS servers from here."""
+    from tests.services.csapi import Key, StandIn, api_server
+    from tests.services.csapi_scenario import answers
+
+    capabilities, lists = answers(site)
+    standin = StandIn(keys={"demo-admin-key": Key(DEMO_API_SECRET)}, lists=lists, capabilities=capabilities)
+    with api_server(standin) as endpoint:
+        cfg = DEMO / "etc/csdiag/api.toml"
+        cfg.parent.mkdir(parents=True, exist_ok=True)
+        cfg.write_text(
+            f'[cloudstack]\nsource = "api"\n\n[cloudstack.api]\nendpoint = "{endpoint}"\n'
+            'api_key = "demo-admin-key"\nsecret_key_env = "CSDIAG_DEMO_API_SECRET"\n'
+        )
+        if out.exists():
+            shutil.rmtree(out)
+        # the templates check reads earlier download observations from the history store: a fresh one
+        env = {**os.environ, "CSDIAG_DEMO_API_SECRET": DEMO_API_SECRET, "XDG_STATE_HOME": str(tmp / "state")}
+        collect(cfg, "platform,ssvm,templates", out, env=env)
+
+
+DEMO_API_SECRET = "demo-api-secret-not-used-anywhere-else"
 
 
 def collect(cfg: Path, checks: str, output: Path, netns: str | None = None, env: dict[str, str] | None = None) -> None:
