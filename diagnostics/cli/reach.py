@@ -38,7 +38,9 @@ def reach(
             "local": from_host is None,
         }
     )
-    quick = cfg.model_copy(update={"reach": probe, "cloudstack": cfg.cloudstack.model_copy(update={"database": None})})
+    # only these URLs, from here or --from: neither the database's URLs nor runDiagnostics jobs on every SSVM
+    cloudstack = cfg.cloudstack.model_copy(update={"database": None, "api": None})
+    quick = cfg.model_copy(update={"reach": probe, "cloudstack": cloudstack})
     run = common.run_one(quick, [reach_check.CHECK])
     common.emit(run, fmt, None)
     raise typer.Exit(run.worst.nagios_code)
