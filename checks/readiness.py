@@ -13,7 +13,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from checks import cloudstack_db
-from checks.templates import STORES_SQL, checksum_problem, ui_status
+from checks.templates import STORES_SQL
+from checks.templates_rules import checksum_problem, ui_status
 from diagnostics import inventory
 from diagnostics.check import Check, CheckContext, Code, NoParams, RawEvidence
 from diagnostics.inventory import Inventory

@@ -35,7 +35,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from checks.templates import ui_status
+from checks.templates_rules import ui_status
 from tests.services.cloudstack_site import Site
 
 

@@ -3,7 +3,8 @@ import re
 import pytest
 
 from checks.template_sync import expected_stores, heuristic_problems, syncable, zone_hypervisors
-from checks.templates import VALID_CHECKSUM, checksum_problem, target_of, ui_status
+from checks.templates import VALID_CHECKSUM
+from checks.templates_rules import checksum_problem, target_of, ui_status
 from diagnostics.inventory import parse_nfs_url, ssvm_mount_uuid
 
 pytestmark = pytest.mark.unit
