@@ -64,6 +64,12 @@ def esite(request: pytest.FixtureRequest, mariadb: Any) -> Site:
     return _site(mariadb, request.param)
 
 
+@pytest.fixture
+def site(mariadb: Any) -> Site:
+    """The newest schema, for what does not depend on the version (the API's errors, paging, replay)."""
+    return _site(mariadb, "main")
+
+
 @pytest.fixture(params=VERSIONS)
 def vsite(request: pytest.FixtureRequest, mariadb: Any) -> Site:
     """Every recorded schema, for the healthy and the broken install."""
@@ -261,57 +267,57 @@ def test_stalled_on_the_second_observation(esite: Site, standin: StandIn, endpoi
     assert by_name["alma-9"].code == "TEMPLATE_DOWNLOAD_OBSERVED" and "unchanged since" in by_name["alma-9"].summary
 
 
-def test_a_key_without_admin_rights(esite: Site, standin: StandIn, endpoint: str, tmp_path: Path) -> None:
-    healthy(esite)
-    publish(esite, standin)
-    findings = run(settings(esite, endpoint, tmp_path, "api", api_key="userkey"))
+def test_a_key_without_admin_rights(site: Site, standin: StandIn, endpoint: str, tmp_path: Path) -> None:
+    healthy(site)
+    publish(site, standin)
+    findings = run(settings(site, endpoint, tmp_path, "api", api_key="userkey"))
     assert {(f.check, f.code, f.severity.value) for f in findings} == {
         (c.name, "API_AUTH_FAILED", "UNKNOWN") for c in CHECKS
     }  # the secret is the admin's: the signature does not verify (401)
 
 
 def test_user_role_key_gets_permission_denied(
-    esite: Site, standin: StandIn, endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    site: Site, standin: StandIn, endpoint: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    healthy(esite)
-    publish(esite, standin)
+    healthy(site)
+    publish(site, standin)
     monkeypatch.setenv("CSDIAG_TEST_API_SECRET", "usersecret")
-    findings = run(settings(esite, endpoint, tmp_path, "api", api_key="userkey"))
+    findings = run(settings(site, endpoint, tmp_path, "api", api_key="userkey"))
     assert {(f.check, f.code) for f in findings} == {(c.name, "API_PERMISSION_DENIED") for c in CHECKS}
     ssvm_finding = next(f for f in findings if f.check == "ssvm")
     assert "listImageStores" in ssvm_finding.summary and "432" in ssvm_finding.summary
     assert "root-admin" in ssvm_finding.remediation and "[cloudstack.api]" in ssvm_finding.remediation
 
 
-def test_html_from_a_proxy(esite: Site, standin: StandIn, endpoint: str, tmp_path: Path) -> None:
-    healthy(esite)
+def test_html_from_a_proxy(site: Site, standin: StandIn, endpoint: str, tmp_path: Path) -> None:
+    healthy(site)
     standin.html_proxy = True
-    findings = run(settings(esite, endpoint, tmp_path, "api"))
+    findings = run(settings(site, endpoint, tmp_path, "api"))
     assert {(f.check, f.code, f.severity.value) for f in findings} == {
         (c.name, "API_QUERY_FAILED", "UNKNOWN") for c in CHECKS
     }
     assert all("not a CloudStack answer" in f.summary for f in findings)
 
 
-def test_api_chosen_but_not_configured(esite: Site, tmp_path: Path) -> None:
+def test_api_chosen_but_not_configured(site: Site, tmp_path: Path) -> None:
     cfg = Settings.model_validate({"cloudstack": {"source": "api"}})
     findings = run(cfg)
     assert {(f.check, f.code) for f in findings} == {(c.name, "API_NOT_CONFIGURED") for c in CHECKS}
     assert all("[cloudstack.api]" in f.remediation for f in findings)
 
 
-def test_page_size_100_and_10000_templates(esite: Site, standin: StandIn, endpoint: str, tmp_path: Path) -> None:
+def test_page_size_100_and_10000_templates(site: Site, standin: StandIn, endpoint: str, tmp_path: Path) -> None:
     """A cloud with default.page.size 100 and 10,000 healthy templates: the templates check pages through
     all of them within its budget, and what it finds equals a cloud of a few."""
-    healthy(esite)
-    publish(esite, standin)
+    healthy(site)
+    publish(site, standin)
     base = standin.lists["listTemplates"][-1]
     base["details"] = {f"key{i}": "v" * 40 for i in range(20)}  # details=all: what the evidence need not keep
     standin.lists["listTemplates"] += [
         {**base, "id": f"00000000-0000-4000-8000-{i:012d}", "name": f"bulk-{i}"} for i in range(10_000)
     ]
     standin.default_page_size = 100
-    cfg = settings(esite, endpoint, tmp_path, "api")
+    cfg = settings(site, endpoint, tmp_path, "api")
     params = templates.TemplatesParams()
     tracemalloc.start()
     started = time.monotonic()
@@ -330,12 +336,12 @@ def test_page_size_100_and_10000_templates(esite: Site, standin: StandIn, endpoi
     assert elapsed < 60 and peak < 400 * 2**20 and stored < 20 * 2**20
 
 
-def test_bundle_replay_from_the_answers_alone(esite: Site, standin: StandIn, endpoint: str, tmp_path: Path) -> None:
+def test_bundle_replay_from_the_answers_alone(site: Site, standin: StandIn, endpoint: str, tmp_path: Path) -> None:
     """evaluate works from the stored evidence (JSON, as a bundle keeps it), without the API."""
-    ids = healthy(esite)
-    esite.stalled(ids["store"], "ubuntu-24.04", pct=40, minutes_ago=180)
-    publish(esite, standin)
-    cfg = settings(esite, endpoint, tmp_path, "api")
+    ids = healthy(site)
+    site.stalled(ids["store"], "ubuntu-24.04", pct=40, minutes_ago=180)
+    publish(site, standin)
+    cfg = settings(site, endpoint, tmp_path, "api")
     for check in CHECKS:
         params = check.params()
         raw = check.collect(CheckContext(settings=cfg, params=params, deadline=time.monotonic() + 60))
