@@ -66,6 +66,38 @@ def timed(fn: object, repeat: int) -> tuple[float, int, float]:
     return statistics.median(times[:-1] or times), items, peak
 
 
+def measure(args: argparse.Namespace, cloud_page: int) -> tuple[int, str, str]:
+    """One row: both readers against a stand-in whose default.page.size is ``cloud_page``."""
+    standin = StandIn(
+        keys={KEY: Key(SECRET)},
+        lists={"listTemplates": templates(args.templates, args.stores)},
+        default_page_size=cloud_page,
+        job_delay_s=0,
+    )
+    with api_server(standin) as endpoint:
+        settings = ApiSettings.model_validate(
+            {"endpoint": endpoint, "api_key": KEY, "secret_key_env": "CSDIAG_BENCH_API_SECRET", "timeout_s": 60}
+        )
+
+        def ours() -> list[dict[str, object]]:
+            api = CloudStackApi(settings, time.monotonic() + 300)
+            return api.list("listTemplates", templatefilter="all", details="all")
+
+        def baseline() -> list[dict[str, object]]:
+            client = CloudStack(
+                endpoint=endpoint, key=KEY, secret=SECRET, timeout=60, expiration=timedelta(seconds=300)
+            )
+            return list(client.listTemplates(templatefilter="all", details="all", fetch_list=True))
+
+        t_ours, n_ours, m_ours = timed(ours, args.repeat)
+        try:
+            t_base, n_base, m_base = timed(baseline, args.repeat)
+            base = f"{t_base:.2f} s, {n_base} items, peak {m_base:.0f} MiB"
+        except Exception as exc:  # cs forces pagesize 500: a lower cloud limit refuses it
+            base = f"fails: {type(exc).__name__}: {str(exc)[:90]}"
+    return cloud_page, f"{t_ours:.2f} s, {n_ours} items, peak {m_ours:.0f} MiB", base
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--templates", type=int, default=10_000)
@@ -73,36 +105,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=3)
     args = ap.parse_args()
     os.environ["CSDIAG_BENCH_API_SECRET"] = SECRET
-    rows = []
-    for cloud_page in (500, 100):
-        standin = StandIn(
-            keys={KEY: Key(SECRET)},
-            lists={"listTemplates": templates(args.templates, args.stores)},
-            default_page_size=cloud_page,
-            job_delay_s=0,
-        )
-        with api_server(standin) as endpoint:
-            settings = ApiSettings(
-                endpoint=endpoint, api_key=KEY, secret_key_env="CSDIAG_BENCH_API_SECRET", timeout_s=60
-            )
-
-            def ours() -> list[dict[str, object]]:
-                api = CloudStackApi(settings, time.monotonic() + 300)
-                return api.list("listTemplates", templatefilter="all", details="all")
-
-            def baseline() -> list[dict[str, object]]:
-                client = CloudStack(
-                    endpoint=endpoint, key=KEY, secret=SECRET, timeout=60, expiration=timedelta(seconds=300)
-                )
-                return list(client.listTemplates(templatefilter="all", details="all", fetch_list=True))
-
-            t_ours, n_ours, m_ours = timed(ours, args.repeat)
-            try:
-                t_base, n_base, m_base = timed(baseline, args.repeat)
-                base = f"{t_base:.2f} s, {n_base} items, peak {m_base:.0f} MiB"
-            except Exception as exc:  # cs forces pagesize 500: a lower cloud limit refuses it
-                base = f"fails: {type(exc).__name__}: {str(exc)[:90]}"
-            rows.append((cloud_page, f"{t_ours:.2f} s, {n_ours} items, peak {m_ours:.0f} MiB", base))
+    rows = [measure(args, cloud_page) for cloud_page in (500, 100)]
     print(f"listTemplates details=all, {args.templates} templates × {args.stores} stores, median of {args.repeat}")
     print(f"{'cloud page size':>16} | {'csdiag CloudStackApi.list':<40} | cs fetch_list (baseline)")
     for page, ours_s, base_s in rows:
