@@ -150,16 +150,7 @@ def judge(path: Mapping[str, Any], settings: Mapping[str, Any]) -> Iterator[Find
     evidence = sv.job_evidence(jobs)
     what = f"the path from {ssvm} to {host}"
     if reach_http.internal_ip(host, settings["sites"]) and settings.get("sites_known"):
-        yield Finding(
-            check=NAME,
-            code="TEMPLATE_URL_INTERNAL_NOT_ALLOWED",
-            severity=Severity.CRIT,
-            target=target,
-            summary=f"{host} is an internal address outside secstorage.allowed.internal.sites "
-            f"({', '.join(settings['sites']) or 'empty'}): CloudStack refuses to download from it",
-            remediation=f"Add the repository's network to secstorage.allowed.internal.sites (e.g. {host}/32).",
-            subjects=subjects,
-        )
+        yield reach_http.internal_not_allowed(target, host, settings["sites"], subjects)
     if err := next((j["error"] for j in jobs if j.get("error")), None):
         yield sv.failure(NAME, target, err, what, jobs)
         return

@@ -172,15 +172,7 @@ def _judge_url(
     ev = (Evidence(kind=EvidenceKind.PROBE, source=f"{source} (curl -I {url})", text=f"{text}\ncurl exit {rc}"),)
     internal = internal_ip(host, settings["sites"])
     if internal:
-        yield Finding(
-            check=NAME,
-            code="TEMPLATE_URL_INTERNAL_NOT_ALLOWED",
-            severity=Severity.CRIT,
-            target=target,
-            summary=f"{host} is an internal address outside secstorage.allowed.internal.sites "
-            f"({', '.join(settings['sites']) or 'empty'}): CloudStack refuses to download from it",
-            remediation=f"Add the repository's network to secstorage.allowed.internal.sites (e.g. {host}/32).",
-        )
+        yield internal_not_allowed(target, host, settings["sites"])
     dns = out["dns"].get(i)
     if dns is not None and dns["rc"] != 0:
         yield Finding(
@@ -297,3 +289,17 @@ def _judge_url(
             evidence=ev,
             metrics=metrics,
         )
+
+
+def internal_not_allowed(target: str, host: str, sites: list[str], subjects: dict[str, str] | None = None) -> Finding:
+    """An internal address the SSVM's download refuses (secstorage.allowed.internal.sites)."""
+    return Finding(
+        check=NAME,
+        code="TEMPLATE_URL_INTERNAL_NOT_ALLOWED",
+        severity=Severity.CRIT,
+        target=target,
+        summary=f"{host} is an internal address outside secstorage.allowed.internal.sites "
+        f"({', '.join(sites) or 'empty'}): CloudStack refuses to download from it",
+        remediation=f"Add the repository's network to secstorage.allowed.internal.sites (e.g. {host}/32).",
+        subjects=subjects or {},
+    )
